@@ -1,0 +1,172 @@
+//! Builds the application: databases, migrations, cache, projector and router; runs the
+//! HTTP server and the projector side by side under one shutdown signal.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use migration::{CommandMigrator, Migrator, MigratorTrait, ReadMigrator};
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+
+use crate::auth::TokenKeys;
+use crate::command::CommandService;
+use crate::config::Config;
+use crate::db;
+use crate::event_log::{EventLog, Position};
+use crate::graphql::{self, Services};
+use crate::http::{self, HttpState};
+use crate::query::projector::Projector;
+use crate::query::{
+    ChangeFeed, ChangeStream, OrganizationDirectory, ReadProgress, UserCache, UserDirectory,
+};
+
+/// How long open connections (WebSockets) get to finish after shutdown is asked for.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// How many changes a slow subscriber may fall behind before it catches up from the log.
+const CHANGE_BUFFER: usize = 4096;
+
+/// The command and read databases; one pool when both URLs are the same.
+#[derive(Clone)]
+pub struct Databases {
+    pub command: DatabaseConnection,
+    pub read: DatabaseConnection,
+    shared: bool,
+}
+
+impl Databases {
+    pub async fn connect(config: &Config) -> anyhow::Result<Self> {
+        let command = db::connect(&config.database_url)
+            .await
+            .context("cannot open the command database (DATABASE_URL)")?;
+        let shared = config.read_database_url() == config.database_url;
+        let read = if shared {
+            command.clone()
+        } else {
+            db::connect(config.read_database_url())
+                .await
+                .context("cannot open the read database (READ_DATABASE_URL)")?
+        };
+        Ok(Self {
+            command,
+            read,
+            shared,
+        })
+    }
+
+    /// Applies pending migrations: each side's set to its own database.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        if self.shared {
+            Migrator::up(&self.command, None)
+                .await
+                .context("migrating the database")?;
+        } else {
+            CommandMigrator::up(&self.command, None)
+                .await
+                .context("migrating the command database")?;
+            ReadMigrator::up(&self.read, None)
+                .await
+                .context("migrating the read database")?;
+        }
+        Ok(())
+    }
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: HttpState,
+    projector: Projector,
+}
+
+impl Application {
+    /// Connects, migrates and binds (port 0 picks a free port). `keys` sign and check tokens.
+    pub async fn build(config: &Config, keys: TokenKeys) -> anyhow::Result<Self> {
+        let databases = Databases::connect(config).await?;
+        databases.migrate().await?;
+
+        let committed = Arc::new(Notify::new());
+        let (applied, applied_rx) = watch::channel(Position::ORIGIN);
+        let log = EventLog::new(databases.command.clone());
+        let cache = Arc::new(UserCache::new(config.cache_capacity));
+        let feed = ChangeFeed::new(CHANGE_BUFFER);
+        let users = UserDirectory::new(databases.read.clone(), cache.clone());
+        let organizations = OrganizationDirectory::new(databases.read.clone());
+        let progress = ReadProgress::new(applied_rx, databases.read.clone(), log.clone());
+        let services = Services {
+            commands: CommandService::new(databases.command.clone(), committed.clone()),
+            changes: ChangeStream {
+                feed: feed.clone(),
+                log: log.clone(),
+                progress: progress.clone(),
+                users: users.clone(),
+                organizations: organizations.clone(),
+            },
+            users,
+            organizations,
+            progress,
+            consistency_timeout: config.consistency_timeout.into(),
+        };
+        let projector = Projector {
+            log,
+            read_db: databases.read.clone(),
+            cache,
+            feed,
+            applied,
+            wake: committed,
+            poll_interval: config.projector_poll.into(),
+        };
+        let state = HttpState {
+            schema: graphql::build_schema(services.clone()),
+            services,
+            keys,
+            command_db: databases.command,
+            read_db: databases.read,
+        };
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        Ok(Self {
+            listener,
+            state,
+            projector,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener
+            .local_addr()
+            .map(|address| address.port())
+            .unwrap_or_default()
+    }
+
+    /// Serves until `shutdown` completes, then stops the projector and, after a grace
+    /// period for open connections, the server.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let (stop, stopped) = watch::channel(false);
+        let wait_for_stop = move || {
+            let mut stopped = stopped.clone();
+            async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            }
+        };
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        });
+        let projector = tokio::spawn(self.projector.run(wait_for_stop()));
+        let grace = wait_for_stop();
+        let server = axum::serve(self.listener, http::router(self.state))
+            .with_graceful_shutdown(wait_for_stop());
+        let served = tokio::select! {
+            served = server => served,
+            () = async move { grace.await; tokio::time::sleep(SHUTDOWN_GRACE).await } => Ok(()),
+        };
+        let _ = projector.await;
+        served
+    }
+}

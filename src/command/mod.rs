@@ -1,0 +1,70 @@
+//! The write side: intent-based commands over the organization and user aggregates.
+//!
+//! A command validates its input into domain values, loads its aggregate, checks the
+//! caller's `expectedVersion`, lets the aggregate decide, then saves the new state with a
+//! version guard and appends the event in one transaction (see [`unit_of_work`]). The
+//! write tables live in the private [`store`] module: nothing outside `command` can name
+//! them, so the read side cannot touch them.
+
+mod change_user_email;
+mod change_user_role;
+mod create_organization;
+mod create_user;
+mod delete_user;
+mod error;
+mod reactivate_user;
+mod rename_organization;
+mod rename_user;
+mod seed;
+mod suspend_user;
+mod unit_of_work;
+
+pub(in crate::command) mod store;
+
+pub use change_user_email::ChangeUserEmail;
+pub use change_user_role::ChangeUserRole;
+pub use create_organization::CreateOrganization;
+pub use create_user::CreateUser;
+pub use delete_user::DeleteUser;
+pub use error::CommandError;
+pub use reactivate_user::ReactivateUser;
+pub use rename_organization::RenameOrganization;
+pub use rename_user::RenameUser;
+pub use seed::SeedReport;
+pub use suspend_user::SuspendUser;
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use crate::event_log::{EventMetadata, Position};
+
+/// Who runs a command, recorded with its event.
+#[derive(Debug, Clone, Default)]
+pub struct CommandContext {
+    pub metadata: EventMetadata,
+}
+
+/// What an accepted command changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommandOutcome {
+    pub aggregate_id: Uuid,
+    pub version: i32,
+    pub position: Position,
+}
+
+/// Runs commands against the command database.
+#[derive(Clone)]
+pub struct CommandService {
+    db: DatabaseConnection,
+    committed: Arc<Notify>,
+}
+
+impl CommandService {
+    /// `committed` is signalled after every commit, to wake the projector.
+    pub fn new(db: DatabaseConnection, committed: Arc<Notify>) -> Self {
+        Self { db, committed }
+    }
+}

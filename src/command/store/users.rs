@@ -1,0 +1,122 @@
+//! The `users` table. Deleted users stay as tombstones (`deleted = true`) so that an id is
+//! never handed out twice; their email is free again (the unique index covers live users).
+
+use chrono::{DateTime, Utc};
+use sea_orm::entity::prelude::*;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveValue::Set, ConnectionTrait};
+
+use super::StoredAggregate;
+use crate::domain::{DomainEvent, MemberEvent, MemberRole, User, UserEvent, UserStatus};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub status: String,
+    pub deleted: bool,
+    pub version: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+impl TryFrom<Model> for User {
+    type Error = DbErr;
+
+    fn try_from(row: Model) -> Result<Self, DbErr> {
+        let corrupt =
+            |column: &str, value: &str| DbErr::Type(format!("users.{column} holds {value:?}"));
+        Ok(Self {
+            role: MemberRole::from_stored(&row.role).ok_or_else(|| corrupt("role", &row.role))?,
+            status: UserStatus::from_stored(&row.status)
+                .ok_or_else(|| corrupt("status", &row.status))?,
+            id: row.id,
+            organization_id: row.organization_id,
+            email: row.email,
+            name: row.name,
+            deleted: row.deleted,
+            version: row.version,
+        })
+    }
+}
+
+impl StoredAggregate for User {
+    type Event = UserEvent;
+
+    const KIND: &'static str = "user";
+
+    fn id(&self) -> Uuid {
+        self.id
+    }
+
+    fn version(&self) -> i32 {
+        self.version
+    }
+
+    fn apply(&mut self, event: &UserEvent) {
+        User::apply(self, event);
+    }
+
+    fn to_domain_event(&self, event: UserEvent) -> DomainEvent {
+        DomainEvent::User(MemberEvent {
+            organization_id: self.organization_id,
+            event,
+        })
+    }
+
+    async fn load(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Self>, DbErr> {
+        let row = Entity::find_by_id(id)
+            .filter(Column::Deleted.eq(false))
+            .one(db)
+            .await?;
+        row.map(User::try_from).transpose()
+    }
+
+    async fn insert(&self, db: &impl ConnectionTrait, at: DateTime<Utc>) -> Result<(), DbErr> {
+        let row = ActiveModel {
+            id: Set(self.id),
+            organization_id: Set(self.organization_id),
+            email: Set(self.email.clone()),
+            name: Set(self.name.clone()),
+            role: Set(self.role.as_str().to_owned()),
+            status: Set(self.status.as_str().to_owned()),
+            deleted: Set(self.deleted),
+            version: Set(self.version),
+            created_at: Set(at),
+            updated_at: Set(at),
+        };
+        Entity::insert(row).exec_without_returning(db).await?;
+        Ok(())
+    }
+
+    async fn save(
+        &self,
+        db: &impl ConnectionTrait,
+        expected: i32,
+        at: DateTime<Utc>,
+    ) -> Result<bool, DbErr> {
+        let result = Entity::update_many()
+            .col_expr(Column::Email, Expr::value(self.email.clone()))
+            .col_expr(Column::Name, Expr::value(self.name.clone()))
+            .col_expr(Column::Role, Expr::value(self.role.as_str()))
+            .col_expr(Column::Status, Expr::value(self.status.as_str()))
+            .col_expr(Column::Deleted, Expr::value(self.deleted))
+            .col_expr(Column::Version, Expr::value(self.version))
+            .col_expr(Column::UpdatedAt, Expr::value(at))
+            .filter(Column::Id.eq(self.id))
+            .filter(Column::Version.eq(expected))
+            .exec(db)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+}

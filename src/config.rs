@@ -1,0 +1,121 @@
+//! Settings, from command-line flags and the matching environment variables.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::auth::Role;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://rosterql.db?mode=rwc";
+
+#[derive(Debug, Parser)]
+#[command(name = "rosterql", version, about = "A CQRS GraphQL user directory")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Run migrations, start the projector and the HTTP server (the default).
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Print the GraphQL SDL.
+    Schema,
+    /// Print a signed bearer token for the configured secret.
+    Token {
+        #[arg(long, value_enum)]
+        role: Role,
+        /// How long the token is valid, e.g. `30m`, `1h`, `7d`.
+        #[arg(long, default_value = "1h")]
+        ttl: humantime::Duration,
+        /// The token's subject (recorded as the actor of the commands it runs).
+        #[arg(long, default_value = "rosterql-cli")]
+        sub: String,
+    },
+    /// Rebuild every read table from the event log, then swap it in (stop the server first).
+    RebuildProjections,
+    /// Fill the database through the command side.
+    Seed {
+        #[arg(long, default_value_t = 3)]
+        organizations: u32,
+        /// Users in all, spread evenly over the organizations.
+        #[arg(long, default_value_t = 30)]
+        users: u32,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// The command (write) database.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+    /// The projection (read) database [default: the command database].
+    #[arg(long, env = "READ_DATABASE_URL", global = true)]
+    pub read_database_url: Option<String>,
+    /// The listen address.
+    #[arg(
+        long,
+        env = "ROSTERQL_BIND",
+        default_value = "127.0.0.1:8000",
+        global = true
+    )]
+    pub bind: SocketAddr,
+    /// HS256 secret for bearer tokens [default: a random secret per start].
+    #[arg(
+        long,
+        env = "ROSTERQL_JWT_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub jwt_secret: Option<String>,
+    /// How long a request with X-Consistency-Token waits for the read side.
+    #[arg(
+        long,
+        env = "ROSTERQL_CONSISTENCY_TIMEOUT",
+        default_value = "5s",
+        global = true
+    )]
+    pub consistency_timeout: humantime::Duration,
+    /// How often the projector looks for events it was not woken for.
+    #[arg(
+        long,
+        env = "ROSTERQL_PROJECTOR_POLL",
+        default_value = "250ms",
+        global = true
+    )]
+    pub projector_poll: humantime::Duration,
+    /// How many user profiles the cache holds.
+    #[arg(
+        long,
+        env = "ROSTERQL_CACHE_CAPACITY",
+        default_value_t = 100_000,
+        global = true
+    )]
+    pub cache_capacity: u64,
+}
+
+impl Config {
+    /// The defaults for `database_url`, with nothing read from the environment.
+    pub fn new(database_url: impl Into<String>) -> Self {
+        Self {
+            database_url: database_url.into(),
+            read_database_url: None,
+            bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            jwt_secret: None,
+            consistency_timeout: Duration::from_secs(5).into(),
+            projector_poll: Duration::from_millis(250).into(),
+            cache_capacity: 100_000,
+        }
+    }
+
+    pub fn read_database_url(&self) -> &str {
+        self.read_database_url
+            .as_deref()
+            .unwrap_or(&self.database_url)
+    }
+}

@@ -1,0 +1,30 @@
+//! The event log: the command side appends to it, the projector and subscriptions read it.
+//!
+//! Only domain events cross from the write side to the read side, and they cross here.
+//! Events are ordered by [`Position`]. On Postgres a position is the writing transaction's
+//! id plus the event's sequence number, and readers only see transactions below the oldest
+//! one still running (see [`reader`]), so an event whose transaction commits late is never
+//! skipped.
+
+mod position;
+mod reader;
+mod writer;
+
+pub use position::Position;
+pub use reader::{Batch, EventLog, Lag};
+pub use writer::{EventMetadata, append};
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::domain::DomainEvent;
+
+/// An event as the log holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedEvent {
+    pub position: Position,
+    pub aggregate_id: Uuid,
+    pub aggregate_version: i32,
+    pub event: DomainEvent,
+    pub recorded_at: DateTime<Utc>,
+}

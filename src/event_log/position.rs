@@ -1,0 +1,67 @@
+//! Where an event stands in the log's total order.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// `(tx, seq)`: the writing transaction (always 0 on SQLite) and the event's sequence
+/// number. Ordered first by transaction, then by sequence. Clients see it as an opaque
+/// string; only the server compares positions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Position {
+    pub tx: i64,
+    pub seq: i64,
+}
+
+impl Position {
+    /// Before the first event.
+    pub const ORIGIN: Self = Self { tx: 0, seq: 0 };
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.tx, self.seq)
+    }
+}
+
+/// The string was not a position this server handed out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a valid position")]
+pub struct InvalidPosition;
+
+impl FromStr for Position {
+    type Err = InvalidPosition;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (tx, seq) = text.split_once('.').ok_or(InvalidPosition)?;
+        let tx = tx.parse::<i64>().map_err(|_| InvalidPosition)?;
+        let seq = seq.parse::<i64>().map_err(|_| InvalidPosition)?;
+        if tx < 0 || seq < 0 {
+            return Err(InvalidPosition);
+        }
+        Ok(Self { tx, seq })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_position_round_trips_through_its_string() {
+        let position = Position { tx: 7_123, seq: 42 };
+        assert_eq!(position.to_string().parse(), Ok(position));
+    }
+
+    #[test]
+    fn positions_order_by_transaction_first() {
+        assert!(Position { tx: 1, seq: 9 } < Position { tx: 2, seq: 3 });
+        assert!(Position { tx: 2, seq: 3 } < Position { tx: 2, seq: 4 });
+    }
+
+    #[test]
+    fn garbage_is_not_a_position() {
+        for text in ["", "1", "a.b", "1.2.3", "-1.2", "1.-2"] {
+            assert_eq!(text.parse::<Position>(), Err(InvalidPosition), "{text:?}");
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! What resolvers get from the context: the services, and who is asking.
+
+use std::time::Duration;
+
+use crate::auth::Caller;
+use crate::command::{CommandContext, CommandService};
+use crate::event_log::EventMetadata;
+use crate::query::{ChangeStream, OrganizationDirectory, ReadProgress, UserDirectory};
+
+/// The application's services, shared by every request.
+#[derive(Clone)]
+pub struct Services {
+    pub commands: CommandService,
+    pub users: UserDirectory,
+    pub organizations: OrganizationDirectory,
+    pub progress: ReadProgress,
+    pub changes: ChangeStream,
+    pub consistency_timeout: Duration,
+}
+
+/// One request's caller, attached by the HTTP layer (or the WebSocket's `connection_init`).
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub caller: Caller,
+    pub request_id: String,
+}
+
+impl RequestContext {
+    pub fn command_context(&self) -> CommandContext {
+        CommandContext {
+            metadata: EventMetadata {
+                actor: self.caller.sub().map(str::to_owned),
+                request_id: Some(self.request_id.clone()),
+            },
+        }
+    }
+}

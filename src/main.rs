@@ -1,0 +1,122 @@
+//! The `rosterql` binary: parses the command line and runs the chosen subcommand.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use rand::RngCore;
+use rosterql::app::{Application, Databases};
+use rosterql::auth::{Role, TokenKeys};
+use rosterql::command::CommandService;
+use rosterql::config::{Cli, Command, Config};
+use rosterql::event_log::EventLog;
+use rosterql::graphql;
+use rosterql::query::projector;
+use tracing_subscriber::EnvFilter;
+
+const ADMIN_TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli.command.unwrap_or(Command::Serve), cli.config).await {
+        Ok(code) => code,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve => serve(config).await?,
+        Command::Schema => print!("{}", graphql::sdl()),
+        Command::Migrate => {
+            Databases::connect(&config).await?.migrate().await?;
+            tracing::info!("migrations applied");
+        }
+        Command::Token { role, ttl, sub } => {
+            let Some(secret) = config.jwt_secret.as_deref() else {
+                tracing::error!(
+                    "set ROSTERQL_JWT_SECRET (or --jwt-secret): tokens are signed with it"
+                );
+                return Ok(ExitCode::from(2));
+            };
+            println!(
+                "{}",
+                TokenKeys::new(secret.as_bytes()).issue(&sub, role, ttl.into())
+            );
+        }
+        Command::RebuildProjections => {
+            let databases = Databases::connect(&config).await?;
+            databases.migrate().await?;
+            let applied = projector::rebuild(&EventLog::new(databases.command), &databases.read)
+                .await
+                .context("rebuilding the read tables")?;
+            tracing::info!(events = applied, "read tables rebuilt from the event log");
+        }
+        Command::Seed {
+            organizations,
+            users,
+        } => {
+            let databases = Databases::connect(&config).await?;
+            databases.migrate().await?;
+            let commands = CommandService::new(databases.command, Default::default());
+            let report = commands.seed(organizations, users).await?;
+            tracing::info!(
+                organizations = report.organizations,
+                users = report.users,
+                "seeded"
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let keys = match config.jwt_secret.as_deref() {
+        Some(secret) => TokenKeys::new(secret.as_bytes()),
+        None => {
+            let mut secret = [0u8; 32];
+            rand::rng().fill_bytes(&mut secret);
+            let keys = TokenKeys::new(&secret);
+            let token = keys.issue("rosterql-admin", Role::Admin, ADMIN_TOKEN_TTL);
+            tracing::warn!(
+                "ROSTERQL_JWT_SECRET is not set: tokens are signed with a random secret for this run"
+            );
+            tracing::info!("admin token (valid 24h): {token}");
+            keys
+        }
+    };
+    let application = Application::build(&config, keys).await?;
+    tracing::info!(
+        "rosterql is serving GraphiQL at http://{}:{}/",
+        config.bind.ip(),
+        application.port()
+    );
+    application.run_until(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("installing a SIGTERM handler");
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}

@@ -1,0 +1,90 @@
+//! How far the read side has got: the position the projector last committed, for
+//! consistency tokens and `readModel`.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::{DatabaseConnection, EntityTrait};
+use tokio::sync::watch;
+
+use super::QueryError;
+use super::projector::PROJECTOR_NAME;
+use super::store::checkpoints;
+use crate::event_log::{EventLog, Position};
+
+/// `readModel`: the read side's position against the log's head.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadModelStatus {
+    pub position: Position,
+    pub head_position: Position,
+    pub lag_events: i64,
+    pub lag_seconds: f64,
+    pub parked_events: i64,
+}
+
+#[derive(Clone)]
+pub struct ReadProgress {
+    applied: watch::Receiver<Position>,
+    read_db: DatabaseConnection,
+    log: EventLog,
+}
+
+impl ReadProgress {
+    pub fn new(
+        applied: watch::Receiver<Position>,
+        read_db: DatabaseConnection,
+        log: EventLog,
+    ) -> Self {
+        Self {
+            applied,
+            read_db,
+            log,
+        }
+    }
+
+    /// The position this process's projector last committed.
+    pub fn applied(&self) -> Position {
+        *self.applied.borrow()
+    }
+
+    /// True while the projector that feeds this process runs (it owns the sending side).
+    pub fn projector_running(&self) -> bool {
+        self.applied.has_changed().is_ok()
+    }
+
+    /// Waits until the read side has applied `target`, at most `timeout`.
+    pub async fn wait_for(&self, target: Position, timeout: Duration) -> Result<(), QueryError> {
+        let mut applied = self.applied.clone();
+        match tokio::time::timeout(timeout, applied.wait_for(|position| *position >= target)).await
+        {
+            Ok(Ok(_)) => Ok(()),
+            // Timed out, or the projector stopped for good.
+            Ok(Err(_)) | Err(_) => Err(QueryError::ConsistencyTimeout),
+        }
+    }
+
+    pub async fn status(&self) -> Result<ReadModelStatus, QueryError> {
+        let position = checkpoints::Entity::find_by_id(PROJECTOR_NAME.to_owned())
+            .one(&self.read_db)
+            .await?
+            .map_or(Position::ORIGIN, |row| Position {
+                tx: row.tx,
+                seq: row.seq,
+            });
+        let lag = self.log.lag(position).await?;
+        let lag_seconds = lag.oldest_pending_at.map_or(0.0, |oldest| {
+            (Utc::now() - oldest)
+                .num_microseconds()
+                .unwrap_or(i64::MAX)
+                .max(0) as f64
+                / 1e6
+        });
+        Ok(ReadModelStatus {
+            position,
+            head_position: lag.head.max(position),
+            lag_events: lag.events,
+            lag_seconds,
+            parked_events: 0,
+        })
+    }
+}

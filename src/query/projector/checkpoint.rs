@@ -1,0 +1,71 @@
+//! The projector's checkpoint, moved by compare-and-set in the batch's transaction.
+
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+
+use crate::event_log::Position;
+use crate::query::store::checkpoints::{ActiveModel, Column, Entity};
+
+/// The read model's projector, by name in `projector_checkpoints`.
+pub const PROJECTOR_NAME: &str = "read_model";
+
+pub async fn load(db: &impl ConnectionTrait) -> Result<Position, DbErr> {
+    let row = Entity::find_by_id(PROJECTOR_NAME.to_owned())
+        .one(db)
+        .await?;
+    Ok(row.map_or(Position::ORIGIN, |row| Position {
+        tx: row.tx,
+        seq: row.seq,
+    }))
+}
+
+/// Moves the checkpoint from `from` to `to`; fails when it is no longer at `from` (another
+/// projector moved it), which rolls the whole batch back.
+pub async fn advance(db: &impl ConnectionTrait, from: Position, to: Position) -> Result<(), DbErr> {
+    let moved = Entity::update_many()
+        .col_expr(Column::Tx, Expr::value(to.tx))
+        .col_expr(Column::Seq, Expr::value(to.seq))
+        .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(Column::Projector.eq(PROJECTOR_NAME))
+        .filter(Column::Tx.eq(from.tx))
+        .filter(Column::Seq.eq(from.seq))
+        .exec(db)
+        .await?;
+    if moved.rows_affected == 1 {
+        return Ok(());
+    }
+    if from == Position::ORIGIN && load(db).await? == Position::ORIGIN {
+        // The first batch ever: there is no row yet. A racing first insert fails on the key.
+        Entity::insert(ActiveModel {
+            projector: Set(PROJECTOR_NAME.to_owned()),
+            tx: Set(to.tx),
+            seq: Set(to.seq),
+            updated_at: Set(Utc::now()),
+        })
+        .exec_without_returning(db)
+        .await?;
+        return Ok(());
+    }
+    Err(DbErr::Custom(format!(
+        "projector checkpoint is no longer at {from}: another projector advanced it"
+    )))
+}
+
+/// Puts the checkpoint back to the origin (for a rebuild); returns it.
+pub async fn reset(db: &impl ConnectionTrait) -> Result<Position, DbErr> {
+    Entity::insert(ActiveModel {
+        projector: Set(PROJECTOR_NAME.to_owned()),
+        tx: Set(0),
+        seq: Set(0),
+        updated_at: Set(Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::column(Column::Projector)
+            .update_columns([Column::Tx, Column::Seq, Column::UpdatedAt])
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(Position::ORIGIN)
+}

@@ -1,0 +1,144 @@
+//! The projector: applies the event log, in order, to the read tables and the cache, then
+//! tells subscriptions.
+//!
+//! One batch is one read-side transaction: the rows it changes and the checkpoint move
+//! together, and the checkpoint moves by compare-and-set, so a crash or a second projector
+//! can neither skip nor repeat an event. After the commit it updates the cache, moves the
+//! applied position (which releases consistency-token waiters) and publishes the changes,
+//! in that order. It wakes when a command commits and polls as a safety net (for writes
+//! from other processes).
+
+mod apply;
+mod checkpoint;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+use tokio::sync::{Notify, watch};
+
+use super::cache::{CacheUpdate, UserCache};
+use super::changes::{Change, ChangeFeed};
+use crate::db;
+use crate::event_log::{EventLog, Position};
+
+pub use checkpoint::PROJECTOR_NAME;
+
+const BATCH_SIZE: u64 = 500;
+/// How soon to look again when an older transaction still holds back newer events.
+const BLOCKED_RETRY: Duration = Duration::from_millis(5);
+const ERROR_BACKOFF: Duration = Duration::from_millis(500);
+
+/// What a batch did besides writing rows, done once it has committed.
+#[derive(Default)]
+struct Effects {
+    cache: Vec<CacheUpdate>,
+    changes: Vec<Change>,
+}
+
+pub struct Projector {
+    pub log: EventLog,
+    pub read_db: DatabaseConnection,
+    pub cache: Arc<UserCache>,
+    pub feed: ChangeFeed,
+    pub applied: watch::Sender<Position>,
+    pub wake: Arc<Notify>,
+    pub poll_interval: Duration,
+}
+
+enum Step {
+    Applied,
+    Idle { blocked: bool },
+}
+
+impl Projector {
+    /// Applies events until `shutdown` completes.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        let mut shutdown = std::pin::pin!(shutdown);
+        let mut position = None;
+        loop {
+            let pause = match self.step(&mut position).await {
+                Ok(Step::Applied) => continue,
+                Ok(Step::Idle { blocked: true }) => BLOCKED_RETRY,
+                Ok(Step::Idle { blocked: false }) => self.poll_interval,
+                Err(error) => {
+                    tracing::error!(%error, "projector batch failed; retrying");
+                    metrics::counter!("rosterql_projector_errors_total").increment(1);
+                    // Re-read the checkpoint: it may have moved under us.
+                    position = None;
+                    ERROR_BACKOFF
+                }
+            };
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+
+    async fn step(&self, position: &mut Option<Position>) -> Result<Step, sea_orm::DbErr> {
+        let from = match *position {
+            Some(from) => from,
+            None => {
+                let from = checkpoint::load(&self.read_db).await?;
+                self.applied.send_replace(from);
+                *position = Some(from);
+                from
+            }
+        };
+        let batch = self.log.read_after(from, BATCH_SIZE).await?;
+        let Some(last) = batch.events.last() else {
+            return Ok(Step::Idle {
+                blocked: batch.blocked,
+            });
+        };
+        let to = last.position;
+        let txn = db::begin_write(&self.read_db).await?;
+        let mut effects = Effects::default();
+        for event in &batch.events {
+            apply::apply(&txn, event, &mut effects).await?;
+        }
+        checkpoint::advance(&txn, from, to).await?;
+        txn.commit().await?;
+
+        self.cache.apply(effects.cache).await;
+        self.applied.send_replace(to);
+        self.feed.publish(effects.changes);
+        *position = Some(to);
+        metrics::counter!("rosterql_projector_events_total").increment(batch.events.len() as u64);
+        metrics::gauge!("rosterql_projector_position").set(to.seq as f64);
+        Ok(Step::Applied)
+    }
+}
+
+/// `rosterql rebuild-projections`: empties the read tables and replays the whole log into
+/// them in one transaction, so readers see the old tables until the new ones commit.
+pub async fn rebuild(log: &EventLog, read_db: &DatabaseConnection) -> Result<u64, sea_orm::DbErr> {
+    let txn = db::begin_write(read_db).await?;
+    apply::clear(&txn).await?;
+    let before = checkpoint::reset(&txn).await?;
+    let mut position = Position::ORIGIN;
+    let mut applied = 0;
+    loop {
+        let batch = log.read_after(position, BATCH_SIZE).await?;
+        let Some(last) = batch.events.last() else {
+            if batch.blocked {
+                tokio::time::sleep(BLOCKED_RETRY).await;
+                continue;
+            }
+            break;
+        };
+        let next = last.position;
+        let mut effects = Effects::default();
+        for event in &batch.events {
+            apply::apply(&txn, event, &mut effects).await?;
+        }
+        applied += batch.events.len() as u64;
+        position = next;
+    }
+    checkpoint::advance(&txn, before, position).await?;
+    txn.commit().await?;
+    Ok(applied)
+}

@@ -1,0 +1,162 @@
+//! Reading users: by id (through the cache), by email, and as filtered, ordered pages.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, LikeExpr};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Value};
+use uuid::Uuid;
+
+use super::pagination::{Ordering, Page, PageRequest, fetch_page};
+use super::store::user_profiles::{Column, Entity, Model};
+use super::{QueryError, UserCache, UserProfile};
+use crate::domain::{MemberRole, UserStatus};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UserOrder {
+    #[default]
+    NameAsc,
+    NameDesc,
+    CreatedAtAsc,
+    CreatedAtDesc,
+}
+
+/// Which users a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct UserQuery {
+    pub organization_id: Option<Uuid>,
+    pub status: Option<UserStatus>,
+    pub role: Option<MemberRole>,
+    /// Case-insensitive substring of the name, and of the email when `search_email`.
+    pub search: Option<String>,
+    pub search_email: bool,
+    pub order: UserOrder,
+}
+
+#[derive(Clone)]
+pub struct UserDirectory {
+    db: DatabaseConnection,
+    cache: Arc<UserCache>,
+}
+
+impl UserDirectory {
+    pub fn new(db: DatabaseConnection, cache: Arc<UserCache>) -> Self {
+        Self { db, cache }
+    }
+
+    pub async fn by_id(&self, id: Uuid) -> Result<Option<Arc<UserProfile>>, QueryError> {
+        if let Some(profile) = self.cache.get(id).await {
+            return Ok(Some(profile));
+        }
+        let generation = self.cache.generation();
+        let Some(row) = Entity::find_by_id(id).one(&self.db).await? else {
+            return Ok(None);
+        };
+        let profile = Arc::new(UserProfile::try_from(row)?);
+        self.cache.fill(profile.clone(), generation).await;
+        Ok(Some(profile))
+    }
+
+    /// `email` is matched as stored: trimmed and lower-cased.
+    pub async fn by_email(&self, email: &str) -> Result<Option<UserProfile>, QueryError> {
+        let email = email.trim().to_lowercase();
+        let row = Entity::find()
+            .filter(Column::Email.eq(email))
+            .one(&self.db)
+            .await?;
+        Ok(row.map(UserProfile::try_from).transpose()?)
+    }
+
+    pub async fn list(
+        &self,
+        query: &UserQuery,
+        page: &PageRequest,
+    ) -> Result<Page<UserProfile>, QueryError> {
+        let mut select = Entity::find();
+        if let Some(organization_id) = query.organization_id {
+            select = select.filter(Column::OrganizationId.eq(organization_id));
+        }
+        if let Some(status) = query.status {
+            select = select.filter(Column::Status.eq(status.as_str()));
+        }
+        if let Some(role) = query.role {
+            select = select.filter(Column::Role.eq(role.as_str()));
+        }
+        if let Some(search) = query
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|text| !text.is_empty())
+        {
+            let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
+            let mut matches = Condition::any()
+                .add(Expr::col(Column::NameFolded).like(LikeExpr::new(&pattern).escape('\\')));
+            if query.search_email {
+                matches = matches
+                    .add(Expr::col(Column::Email).like(LikeExpr::new(&pattern).escape('\\')));
+            }
+            select = select.filter(matches);
+        }
+        let (name, key, ascending) = match query.order {
+            UserOrder::NameAsc => ("NAME_ASC", Column::NameFolded, true),
+            UserOrder::NameDesc => ("NAME_DESC", Column::NameFolded, false),
+            UserOrder::CreatedAtAsc => ("CREATED_AT_ASC", Column::CreatedAt, true),
+            UserOrder::CreatedAtDesc => ("CREATED_AT_DESC", Column::CreatedAt, false),
+        };
+        let by_name = matches!(key, Column::NameFolded);
+        let ordering = Ordering {
+            name,
+            key,
+            id: Column::Id,
+            ascending,
+        };
+        fetch_page(
+            &self.db,
+            select,
+            &ordering,
+            page,
+            |row: &Model| {
+                let key = if by_name {
+                    row.name_folded.clone()
+                } else {
+                    row.created_at.to_rfc3339_opts(SecondsFormat::Micros, true)
+                };
+                (key, row.id)
+            },
+            |text| {
+                if by_name {
+                    Ok(Value::from(text.to_owned()))
+                } else {
+                    let at = DateTime::parse_from_rfc3339(text).map_err(|_| {
+                        QueryError::invalid("after", "is not a cursor of this list")
+                    })?;
+                    Ok(Value::from(at.with_timezone(&Utc)))
+                }
+            },
+            |row| Ok(UserProfile::try_from(row)?),
+        )
+        .await
+    }
+}
+
+/// Makes `%`, `_` and `\` match themselves in a LIKE pattern escaped by `\`.
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
+        if matches!(character, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(character);
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_like;
+
+    #[test]
+    fn like_wildcards_are_escaped() {
+        assert_eq!(escape_like(r"50%_off\"), r"50\%\_off\\");
+    }
+}
