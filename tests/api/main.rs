@@ -1,0 +1,16 @@
+//! Integration tests: the real server on a free port, spoken to over HTTP and WebSocket,
+//! each test on its own database, on SQLite and on Postgres.
+
+mod helpers;
+
+mod auth;
+mod commands;
+mod concurrency;
+mod consistency;
+mod event_ordering;
+mod http_routes;
+mod queries;
+mod restart;
+mod schema;
+mod smoke;
+mod subscriptions;
