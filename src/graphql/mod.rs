@@ -24,22 +24,14 @@ pub const MAX_BATCH: usize = 10;
 pub type RosterSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
 
 pub fn build_schema(services: Services) -> RosterSchema {
-    Schema::build(
-        query::Query,
-        mutation::Mutation,
-        subscription::Subscription,
-    )
-    .data(services)
-    .finish()
+    Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
+        .data(services)
+        .finish()
 }
 
 /// The schema's SDL, as `rosterql schema` prints it and `schema.graphql` holds it.
 pub fn sdl() -> String {
-    Schema::build(
-        query::Query,
-        mutation::Mutation,
-        subscription::Subscription,
-    )
-    .finish()
-    .sdl()
+    Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
+        .finish()
+        .sdl()
 }

@@ -1,10 +1,9 @@
 //! Reading organizations: by id, by slug, and as pages in creation order.
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Value};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use super::pagination::{Ordering, Page, PageRequest, fetch_page};
+use super::pagination::{Ordering, Page, PageRequest, fetch_page, timestamp_key, timestamp_value};
 use super::store::organization_profiles::{Column, Entity, Model};
 use super::{OrganizationProfile, QueryError};
 
@@ -45,17 +44,8 @@ impl OrganizationDirectory {
             Entity::find(),
             &ordering,
             page,
-            |row: &Model| {
-                (
-                    row.created_at.to_rfc3339_opts(SecondsFormat::Micros, true),
-                    row.id,
-                )
-            },
-            |text| {
-                let at = DateTime::parse_from_rfc3339(text)
-                    .map_err(|_| QueryError::invalid("after", "is not a cursor of this list"))?;
-                Ok(Value::from(at.with_timezone(&Utc)))
-            },
+            |row: &Model| (timestamp_key(&row.created_at), row.id),
+            timestamp_value,
             |row| Ok(OrganizationProfile::from(row)),
         )
         .await

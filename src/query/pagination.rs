@@ -6,6 +6,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Order};
 use sea_orm::{
     ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Value,
@@ -63,6 +64,17 @@ impl Cursor {
         }
         Ok(cursor)
     }
+}
+
+/// A timestamp key as cursor text (microseconds, UTC), and back.
+pub fn timestamp_key(at: &DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+pub fn timestamp_value(text: &str) -> Result<Value, QueryError> {
+    let at = DateTime::parse_from_rfc3339(text)
+        .map_err(|_| QueryError::invalid("after", "is not a cursor of this list"))?;
+    Ok(Value::from(at.with_timezone(&Utc)))
 }
 
 /// A sort order for a keyset page: the key column (ties broken by `id`) and direction.

@@ -2,12 +2,11 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, LikeExpr};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Value};
 use uuid::Uuid;
 
-use super::pagination::{Ordering, Page, PageRequest, fetch_page};
+use super::pagination::{Ordering, Page, PageRequest, fetch_page, timestamp_key, timestamp_value};
 use super::store::user_profiles::{Column, Entity, Model};
 use super::{QueryError, UserCache, UserProfile};
 use crate::domain::{MemberRole, UserStatus};
@@ -119,7 +118,7 @@ impl UserDirectory {
                 let key = if by_name {
                     row.name_folded.clone()
                 } else {
-                    row.created_at.to_rfc3339_opts(SecondsFormat::Micros, true)
+                    timestamp_key(&row.created_at)
                 };
                 (key, row.id)
             },
@@ -127,10 +126,7 @@ impl UserDirectory {
                 if by_name {
                     Ok(Value::from(text.to_owned()))
                 } else {
-                    let at = DateTime::parse_from_rfc3339(text).map_err(|_| {
-                        QueryError::invalid("after", "is not a cursor of this list")
-                    })?;
-                    Ok(Value::from(at.with_timezone(&Utc)))
+                    timestamp_value(text)
                 }
             },
             |row| Ok(UserProfile::try_from(row)?),

@@ -68,17 +68,29 @@ impl TestDatabase {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("a temp dir");
-                let url = format!("sqlite://{}?mode=rwc", dir.path().join("rosterql.db").display());
-                Some(Self { url, postgres_name: None, _dir: Some(dir) })
+                let url = format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("rosterql.db").display()
+                );
+                Some(Self {
+                    url,
+                    postgres_name: None,
+                    _dir: Some(dir),
+                })
             }
             Backend::Postgres => {
                 let admin = match Database::connect(postgres_admin_url()).await {
                     Ok(admin) => admin,
                     Err(error) if std::env::var("CI").is_ok_and(|ci| ci == "true") => {
-                        panic!("CI=true and Postgres is unreachable at {}: {error}", postgres_admin_url())
+                        panic!(
+                            "CI=true and Postgres is unreachable at {}: {error}",
+                            postgres_admin_url()
+                        )
                     }
                     Err(error) => {
-                        eprintln!("\n!!! SKIPPING a Postgres test: Postgres is unreachable ({error}) !!!\n");
+                        eprintln!(
+                            "\n!!! SKIPPING a Postgres test: Postgres is unreachable ({error}) !!!\n"
+                        );
                         return None;
                     }
                 };
@@ -88,8 +100,15 @@ impl TestDatabase {
                     .await
                     .expect("creating a test database");
                 let base = postgres_admin_url();
-                let url = format!("{}/{name}", base.rsplit_once('/').expect("a database URL").0);
-                Some(Self { url, postgres_name: Some(name), _dir: None })
+                let url = format!(
+                    "{}/{name}",
+                    base.rsplit_once('/').expect("a database URL").0
+                );
+                Some(Self {
+                    url,
+                    postgres_name: Some(name),
+                    _dir: None,
+                })
             }
         }
     }
@@ -97,10 +116,15 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let Some(name) = self.postgres_name.take() else { return };
+        let Some(name) = self.postgres_name.take() else {
+            return;
+        };
         // Drop runs outside async: use a short-lived runtime on its own thread.
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             runtime.block_on(async {
                 let admin = Database::connect(postgres_admin_url()).await.ok()?;
                 admin
@@ -154,7 +178,9 @@ impl TestApp {
 
     /// A server with `config` (its database is the caller's to keep).
     pub async fn start(config: &Config) -> Self {
-        let application = Application::build(config, keys()).await.expect("the app builds");
+        let application = Application::build(config, keys())
+            .await
+            .expect("the app builds");
         let port = application.port();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(application.run_until(async move {
@@ -178,14 +204,23 @@ impl TestApp {
             let _ = stop.send(());
         }
         if let Some(server) = self.server.take() {
-            server.await.expect("the server task").expect("the server stops cleanly");
+            server
+                .await
+                .expect("the server task")
+                .expect("the server stops cleanly");
         }
         self.database.take()
     }
 
     /// POSTs a GraphQL request with `token` (None: anonymous) and returns the JSON body.
     pub async fn gql_as(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        self.post(token, &[], json!({ "query": query, "variables": variables })).await.1
+        self.post(
+            token,
+            &[],
+            json!({ "query": query, "variables": variables }),
+        )
+        .await
+        .1
     }
 
     /// As an admin.
@@ -194,8 +229,16 @@ impl TestApp {
     }
 
     /// POSTs `body` to /graphql with extra headers; returns the status and the JSON body.
-    pub async fn post(&self, token: Option<&str>, headers: &[(&str, &str)], body: Value) -> (u16, Value) {
-        let mut request = self.client.post(format!("{}/graphql", self.address)).json(&body);
+    pub async fn post(
+        &self,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Value,
+    ) -> (u16, Value) {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&body);
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -234,8 +277,13 @@ impl TestApp {
     /// An organization with one user; returns (organization id, user payload).
     pub async fn organization_with_user(&self) -> (String, Value) {
         let organization = self.create_organization("acme", "Acme").await;
-        let organization_id = organization["organizationId"].as_str().expect("an id").to_owned();
-        let user = self.create_user(&organization_id, "ada@example.com", "Ada Lovelace").await;
+        let organization_id = organization["organizationId"]
+            .as_str()
+            .expect("an id")
+            .to_owned();
+        let user = self
+            .create_user(&organization_id, "ada@example.com", "Ada Lovelace")
+            .await;
         (organization_id, user)
     }
 
@@ -243,12 +291,20 @@ impl TestApp {
     pub async fn settle(&self) {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
-            let body = self.gql("{ readModel { lagEvents position headPosition } }", json!({})).await;
+            let body = self
+                .gql(
+                    "{ readModel { lagEvents position headPosition } }",
+                    json!({}),
+                )
+                .await;
             let status = &body["data"]["readModel"];
             if status["lagEvents"] == 0 && status["position"] == status["headPosition"] {
                 return;
             }
-            assert!(tokio::time::Instant::now() < deadline, "the read side never caught up: {body}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the read side never caught up: {body}"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -272,7 +328,9 @@ pub fn assert_no_errors(body: &Value) {
 
 /// The `extensions.code` of the first error.
 pub fn error_code(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {body}"))
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code in {body}"))
 }
 
 /// A GraphQL over WebSocket client.
@@ -284,10 +342,13 @@ impl WsClient {
     /// Opens a socket speaking `protocol` (`graphql-transport-ws` or `graphql-ws`).
     pub async fn open(app: &TestApp, protocol: &str) -> Self {
         let mut request = app.ws_url().into_client_request().expect("a ws request");
-        request
-            .headers_mut()
-            .insert("Sec-WebSocket-Protocol", protocol.parse().expect("a header value"));
-        let (socket, _) = tokio_tungstenite::connect_async(request).await.expect("the socket opens");
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            protocol.parse().expect("a header value"),
+        );
+        let (socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("the socket opens");
         Self { socket }
     }
 
@@ -298,14 +359,22 @@ impl WsClient {
             Some(token) => json!({ "Authorization": format!("Bearer {token}") }),
             None => json!({}),
         };
-        client.send(json!({ "type": "connection_init", "payload": payload })).await;
-        let ack = client.receive().await.expect("an answer to connection_init");
+        client
+            .send(json!({ "type": "connection_init", "payload": payload }))
+            .await;
+        let ack = client
+            .receive()
+            .await
+            .expect("an answer to connection_init");
         assert_eq!(ack["type"], "connection_ack", "{ack}");
         client
     }
 
     pub async fn send(&mut self, message: Value) {
-        self.socket.send(Message::text(message.to_string())).await.expect("the socket sends");
+        self.socket
+            .send(Message::text(message.to_string()))
+            .await
+            .expect("the socket sends");
     }
 
     pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
@@ -338,7 +407,10 @@ impl WsClient {
     /// The payload of the next `next` (or legacy `data`) message.
     pub async fn next_data(&mut self) -> Value {
         let message = self.receive().await.expect("a message");
-        assert!(message["type"] == "next" || message["type"] == "data", "expected data, got {message}");
+        assert!(
+            message["type"] == "next" || message["type"] == "data",
+            "expected data, got {message}"
+        );
         message["payload"].clone()
     }
 }

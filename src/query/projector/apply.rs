@@ -76,13 +76,9 @@ async fn apply_to_organization(
             .await?;
         }
         OrganizationEvent::OrganizationRenamed { name } => {
-            update_organization(
-                db,
-                id,
-                recorded,
-                [(organizations::Column::Name, Expr::value(name.clone()))],
-            )
-            .await?;
+            let name_column = [(organizations::Column::Name, Expr::value(name.clone()))];
+            update_row::<organizations::Entity>(db, &ORGANIZATION_ROWS, id, recorded, name_column)
+                .await?;
             users::Entity::update_many()
                 .col_expr(users::Column::OrganizationName, Expr::value(name.clone()))
                 .col_expr(users::Column::AppliedTx, Expr::value(position.tx))
@@ -184,64 +180,61 @@ async fn apply_to_user(
     load_user(db, id).await.map(Some)
 }
 
-/// Sets `columns` on the user's row, with the event's version, time and position.
-async fn update_user<const N: usize>(
-    db: &impl ConnectionTrait,
-    id: Uuid,
-    recorded: &RecordedEvent,
-    columns: [(users::Column, SimpleExpr); N],
-) -> Result<(), DbErr> {
-    let mut update = users::Entity::update_many()
-        .col_expr(
-            users::Column::Version,
-            Expr::value(recorded.aggregate_version),
-        )
-        .col_expr(users::Column::UpdatedAt, Expr::value(recorded.recorded_at))
-        .col_expr(users::Column::AppliedTx, Expr::value(recorded.position.tx))
-        .col_expr(
-            users::Column::AppliedSeq,
-            Expr::value(recorded.position.seq),
-        )
-        .filter(users::Column::Id.eq(id));
-    for (column, value) in columns {
-        update = update.col_expr(column, value);
-    }
-    expect_one_row(update.exec(db).await?.rows_affected, "user_profiles", id)
+/// A read table whose rows remember the event that last changed them.
+struct Stamped<C> {
+    table: &'static str,
+    id: C,
+    version: C,
+    updated_at: C,
+    applied_tx: C,
+    applied_seq: C,
 }
 
-/// Sets `columns` on the organization's row, with the event's version, time and position.
-async fn update_organization<const N: usize>(
+const USER_ROWS: Stamped<users::Column> = Stamped {
+    table: "user_profiles",
+    id: users::Column::Id,
+    version: users::Column::Version,
+    updated_at: users::Column::UpdatedAt,
+    applied_tx: users::Column::AppliedTx,
+    applied_seq: users::Column::AppliedSeq,
+};
+
+const ORGANIZATION_ROWS: Stamped<organizations::Column> = Stamped {
+    table: "organization_profiles",
+    id: organizations::Column::Id,
+    version: organizations::Column::Version,
+    updated_at: organizations::Column::UpdatedAt,
+    applied_tx: organizations::Column::AppliedTx,
+    applied_seq: organizations::Column::AppliedSeq,
+};
+
+/// Sets `columns` on row `id`, stamped with the event's version, time and position.
+async fn update_row<E: EntityTrait>(
     db: &impl ConnectionTrait,
+    rows: &Stamped<E::Column>,
     id: Uuid,
     recorded: &RecordedEvent,
-    columns: [(organizations::Column, SimpleExpr); N],
+    columns: impl IntoIterator<Item = (E::Column, SimpleExpr)>,
 ) -> Result<(), DbErr> {
-    let mut update = organizations::Entity::update_many()
-        .col_expr(
-            organizations::Column::Version,
-            Expr::value(recorded.aggregate_version),
-        )
-        .col_expr(
-            organizations::Column::UpdatedAt,
-            Expr::value(recorded.recorded_at),
-        )
-        .col_expr(
-            organizations::Column::AppliedTx,
-            Expr::value(recorded.position.tx),
-        )
-        .col_expr(
-            organizations::Column::AppliedSeq,
-            Expr::value(recorded.position.seq),
-        )
-        .filter(organizations::Column::Id.eq(id));
+    let mut update = E::update_many()
+        .col_expr(rows.version, Expr::value(recorded.aggregate_version))
+        .col_expr(rows.updated_at, Expr::value(recorded.recorded_at))
+        .col_expr(rows.applied_tx, Expr::value(recorded.position.tx))
+        .col_expr(rows.applied_seq, Expr::value(recorded.position.seq))
+        .filter(rows.id.eq(id));
     for (column, value) in columns {
         update = update.col_expr(column, value);
     }
-    expect_one_row(
-        update.exec(db).await?.rows_affected,
-        "organization_profiles",
-        id,
-    )
+    expect_one_row(update.exec(db).await?.rows_affected, rows.table, id)
+}
+
+async fn update_user(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    recorded: &RecordedEvent,
+    columns: impl IntoIterator<Item = (users::Column, SimpleExpr)>,
+) -> Result<(), DbErr> {
+    update_row::<users::Entity>(db, &USER_ROWS, id, recorded, columns).await
 }
 
 /// Adds to an organization's member counts.

@@ -15,6 +15,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::Utc;
 use sea_orm::DatabaseConnection;
 use tokio::sync::{Notify, watch};
 
@@ -90,11 +91,15 @@ impl Projector {
         };
         let batch = self.log.read_after(from, BATCH_SIZE).await?;
         let Some(last) = batch.events.last() else {
+            if !batch.blocked {
+                metrics::gauge!("rosterql_projector_lag_seconds").set(0.0);
+            }
             return Ok(Step::Idle {
                 blocked: batch.blocked,
             });
         };
         let to = last.position;
+        let age = (Utc::now() - last.recorded_at).num_milliseconds().max(0) as f64 / 1e3;
         let txn = db::begin_write(&self.read_db).await?;
         let mut effects = Effects::default();
         for event in &batch.events {
@@ -109,6 +114,8 @@ impl Projector {
         *position = Some(to);
         metrics::counter!("rosterql_projector_events_total").increment(batch.events.len() as u64);
         metrics::gauge!("rosterql_projector_position").set(to.seq as f64);
+        // How old the newest applied event was when it landed on the read side.
+        metrics::gauge!("rosterql_projector_lag_seconds").set(age);
         Ok(Step::Applied)
     }
 }
