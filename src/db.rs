@@ -13,11 +13,24 @@ use sea_orm::{
 };
 
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Readers run beside the one writer (WAL), so SQLite gets a real pool too (SeaORM's default
+/// is one connection, which would queue every read behind every write).
+const SQLITE_FILE_CONNECTIONS: u32 = 8;
+const POSTGRES_CONNECTIONS: u32 = 20;
 
 /// Opens a pool for `url` (`postgres://…` or `sqlite://…`).
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let connections = if !url.starts_with("sqlite:") {
+        POSTGRES_CONNECTIONS
+    } else if url.contains(":memory:") || url.contains("mode=memory") {
+        // Every connection to an in-memory database opens a different database.
+        1
+    } else {
+        SQLITE_FILE_CONNECTIONS
+    };
     let mut options = ConnectOptions::new(url.to_owned());
     options
+        .max_connections(connections)
         .sqlx_logging(false)
         .acquire_timeout(Duration::from_secs(5))
         .map_sqlx_sqlite_opts(|sqlite| {

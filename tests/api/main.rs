@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod cli;
 mod commands;
 mod concurrency;
 mod consistency;
@@ -13,4 +14,5 @@ mod queries;
 mod restart;
 mod schema;
 mod smoke;
+mod split_databases;
 mod subscriptions;
