@@ -3,11 +3,12 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
+use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, Data, ErrorExtensionValues, ServerError};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State, WebSocketUpgrade};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -104,11 +105,39 @@ fn request_id(headers: &HeaderMap) -> String {
         .map_or_else(|| Uuid::now_v7().to_string(), str::to_owned)
 }
 
+/// True when the request would run a mutation (refused over GET: a link must not write).
+fn runs_a_mutation(request: &async_graphql::Request) -> bool {
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    document.operations.iter().any(|(name, operation)| {
+        let selected = match (&request.operation_name, name) {
+            (Some(wanted), Some(name)) => wanted == name.as_str(),
+            (Some(_), None) => false,
+            (None, _) => true,
+        };
+        selected && operation.node.ty == OperationType::Mutation
+    })
+}
+
 async fn graphql(
     State(state): State<HttpState>,
+    method: Method,
     headers: HeaderMap,
     request: GraphQLBatchRequest,
 ) -> Response {
+    let request = request.into_inner();
+    if method == Method::GET && request.iter().any(runs_a_mutation) {
+        let mut response = refuse(
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::BadUserInput,
+            "mutations must be sent with POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
     let authorization = headers
         .get(header::AUTHORIZATION)
         .map(|value| value.to_str().unwrap_or_default());
@@ -152,7 +181,7 @@ async fn graphql(
         caller,
         request_id: request_id(&headers),
     };
-    let request = match request.into_inner() {
+    let request = match request {
         BatchRequest::Batch(requests) if requests.len() > MAX_BATCH => {
             let message = format!("a batch may hold at most {MAX_BATCH} operations");
             return refuse(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, &message);

@@ -9,6 +9,7 @@ mod commands;
 mod concurrency;
 mod consistency;
 mod event_ordering;
+mod get_requests;
 mod http_routes;
 mod queries;
 mod restart;

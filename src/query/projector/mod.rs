@@ -58,10 +58,19 @@ impl Projector {
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let mut shutdown = std::pin::pin!(shutdown);
         let mut position = None;
+        // Doubles while an old transaction keeps holding newer events back.
+        let mut blocked_pause = BLOCKED_RETRY;
         loop {
             let pause = match self.step(&mut position).await {
-                Ok(Step::Applied) => continue,
-                Ok(Step::Idle { blocked: true }) => BLOCKED_RETRY,
+                Ok(Step::Applied) => {
+                    blocked_pause = BLOCKED_RETRY;
+                    continue;
+                }
+                Ok(Step::Idle { blocked: true }) => {
+                    let pause = blocked_pause;
+                    blocked_pause = (blocked_pause * 2).min(self.poll_interval);
+                    pause
+                }
                 Ok(Step::Idle { blocked: false }) => self.poll_interval,
                 Err(error) => {
                     tracing::error!(%error, "projector batch failed; retrying");
