@@ -4,8 +4,9 @@
 //! `user_profiles` carries its organization's id, slug and name. `name_folded` is the name
 //! lower-cased by the service (Unicode-aware, unlike SQLite's `lower`), used for ordering and
 //! search. Every row remembers the position of the last event applied to it
-//! (`applied_tx`, `applied_seq`). Search is a substring match: Postgres serves it with trigram
-//! indexes, SQLite scans the organization's (or the whole) index.
+//! (`applied_tx`, `applied_seq`). Search is a substring match, served by trigram indexes on
+//! both backends: `pg_trgm` GIN indexes on Postgres, an FTS5 `trigram` table on SQLite
+//! (kept in step by triggers, keyed by the stable `search_rowid`).
 
 use crate::sql::Dialects;
 use sea_orm_migration::prelude::*;
@@ -76,7 +77,8 @@ const UP: Dialects = Dialects {
         "CREATE UNIQUE INDEX organization_profiles_slug_idx ON organization_profiles (slug)",
         "CREATE INDEX organization_profiles_created_idx ON organization_profiles (created_at, id)",
         "CREATE TABLE user_profiles (
-            id blob PRIMARY KEY,
+            search_rowid integer PRIMARY KEY,
+            id blob NOT NULL UNIQUE,
             organization_id blob NOT NULL,
             organization_slug text NOT NULL,
             organization_name text NOT NULL,
@@ -96,6 +98,24 @@ const UP: Dialects = Dialects {
         "CREATE INDEX user_profiles_created_idx ON user_profiles (created_at, id)",
         "CREATE INDEX user_profiles_org_name_idx ON user_profiles (organization_id, name_folded, id)",
         "CREATE INDEX user_profiles_org_created_idx ON user_profiles (organization_id, created_at, id)",
+        "CREATE VIRTUAL TABLE user_profiles_search USING fts5(
+            name_folded, email, content = 'user_profiles', content_rowid = 'search_rowid',
+            tokenize = 'trigram'
+        )",
+        "CREATE TRIGGER user_profiles_search_insert AFTER INSERT ON user_profiles BEGIN
+            INSERT INTO user_profiles_search (rowid, name_folded, email)
+                VALUES (new.search_rowid, new.name_folded, new.email);
+        END",
+        "CREATE TRIGGER user_profiles_search_delete AFTER DELETE ON user_profiles BEGIN
+            INSERT INTO user_profiles_search (user_profiles_search, rowid, name_folded, email)
+                VALUES ('delete', old.search_rowid, old.name_folded, old.email);
+        END",
+        "CREATE TRIGGER user_profiles_search_update AFTER UPDATE OF name_folded, email ON user_profiles BEGIN
+            INSERT INTO user_profiles_search (user_profiles_search, rowid, name_folded, email)
+                VALUES ('delete', old.search_rowid, old.name_folded, old.email);
+            INSERT INTO user_profiles_search (rowid, name_folded, email)
+                VALUES (new.search_rowid, new.name_folded, new.email);
+        END",
         "CREATE TABLE projector_checkpoints (
             projector text PRIMARY KEY,
             tx integer NOT NULL,
@@ -113,6 +133,7 @@ const DOWN: Dialects = Dialects {
     ],
     sqlite: &[
         "DROP TABLE projector_checkpoints",
+        "DROP TABLE user_profiles_search",
         "DROP TABLE user_profiles",
         "DROP TABLE organization_profiles",
     ],

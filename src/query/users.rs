@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, LikeExpr};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Value};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, IdenStatic, QueryFilter, Value,
+};
 use uuid::Uuid;
 
 use super::pagination::{Ordering, Page, PageRequest, fetch_page, timestamp_key, timestamp_value};
@@ -87,14 +89,8 @@ impl UserDirectory {
             .map(str::trim)
             .filter(|text| !text.is_empty())
         {
-            let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
-            let mut matches = Condition::any()
-                .add(Expr::col(Column::NameFolded).like(LikeExpr::new(&pattern).escape('\\')));
-            if query.search_email {
-                matches = matches
-                    .add(Expr::col(Column::Email).like(LikeExpr::new(&pattern).escape('\\')));
-            }
-            select = select.filter(matches);
+            let backend = self.db.get_database_backend();
+            select = select.filter(search_condition(backend, search, query.search_email));
         }
         let (name, key, ascending) = match query.order {
             UserOrder::NameAsc => ("NAME_ASC", Column::NameFolded, true),
@@ -132,6 +128,48 @@ impl UserDirectory {
             |row| Ok(UserProfile::try_from(row)?),
         )
         .await
+    }
+}
+
+/// Users whose folded name (or email, with `email`) holds `search`. Postgres answers the
+/// LIKE from its trigram indexes; SQLite from the FTS5 trigram table.
+fn search_condition(backend: DbBackend, search: &str, email: bool) -> Condition {
+    let folded = search.to_lowercase();
+    let escaped = escape_like(&folded);
+    // An ESCAPE clause keeps SQLite's FTS5 from using its index: only add one when needed.
+    let needs_escape = escaped != folded;
+    let pattern = format!("%{escaped}%");
+    let columns: &[Column] = if email {
+        &[Column::NameFolded, Column::Email]
+    } else {
+        &[Column::NameFolded]
+    };
+    match backend {
+        DbBackend::Sqlite => {
+            let escape = if needs_escape { " ESCAPE '\\'" } else { "" };
+            let lookups: Vec<String> = columns
+                .iter()
+                .map(|column| {
+                    let column = column.as_str();
+                    format!("SELECT rowid FROM user_profiles_search WHERE {column} LIKE ?{escape}")
+                })
+                .collect();
+            let sql = format!(
+                "user_profiles.search_rowid IN ({})",
+                lookups.join(" UNION ")
+            );
+            let values = columns.iter().map(|_| Value::from(pattern.clone()));
+            Condition::all().add(Expr::cust_with_values(sql, values))
+        }
+        _ => columns.iter().fold(Condition::any(), |matches, column| {
+            let like = LikeExpr::new(pattern.clone());
+            let like = if needs_escape {
+                like.escape('\\')
+            } else {
+                like
+            };
+            matches.add(Expr::col(*column).like(like))
+        }),
     }
 }
 
