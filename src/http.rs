@@ -37,6 +37,9 @@ pub struct HttpState {
 }
 
 pub fn router(state: HttpState) -> Router {
+    // Install the recorder before the first request, not at the first scrape: whatever
+    // happens before that must be counted too.
+    prometheus();
     Router::new()
         .route("/", get(graphiql::page))
         .route("/graphiql/{asset}", get(graphiql::asset))
