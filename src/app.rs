@@ -6,19 +6,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use migration::{CommandMigrator, Migrator, MigratorTrait, ReadMigrator};
-use sea_orm::DatabaseConnection;
+use migration::{CommandMigrator, MigratorTrait, ReadMigrator};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
 use crate::auth::TokenKeys;
 use crate::command::CommandService;
 use crate::config::Config;
-use crate::db;
-use crate::event_log::{EventLog, Position};
+use crate::db::Pools;
+use crate::event_log::EventLog;
 use crate::graphql::{self, Services};
 use crate::http::{self, HttpState};
-use crate::query::projector::Projector;
+use crate::query::projector::{self, Projector};
 use crate::query::{
     ChangeFeed, ChangeStream, OrganizationDirectory, ReadProgress, UserCache, UserDirectory,
 };
@@ -28,48 +27,36 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// How many changes a slow subscriber may fall behind before it catches up from the log.
 const CHANGE_BUFFER: usize = 4096;
 
-/// The command and read databases; one pool when both URLs are the same.
+/// The command and read databases (the same pools when both URLs are the same).
 #[derive(Clone)]
 pub struct Databases {
-    pub command: DatabaseConnection,
-    pub read: DatabaseConnection,
-    shared: bool,
+    pub command: Pools,
+    pub read: Pools,
 }
 
 impl Databases {
     pub async fn connect(config: &Config) -> anyhow::Result<Self> {
-        let command = db::connect(&config.database_url)
+        let command = Pools::open(&config.database_url)
             .await
             .context("cannot open the command database (DATABASE_URL)")?;
-        let shared = config.read_database_url() == config.database_url;
-        let read = if shared {
+        let read = if config.read_database_url() == config.database_url {
             command.clone()
         } else {
-            db::connect(config.read_database_url())
+            Pools::open(config.read_database_url())
                 .await
                 .context("cannot open the read database (READ_DATABASE_URL)")?
         };
-        Ok(Self {
-            command,
-            read,
-            shared,
-        })
+        Ok(Self { command, read })
     }
 
     /// Applies pending migrations: each side's set to its own database.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        if self.shared {
-            Migrator::up(&self.command, None)
-                .await
-                .context("migrating the database")?;
-        } else {
-            CommandMigrator::up(&self.command, None)
-                .await
-                .context("migrating the command database")?;
-            ReadMigrator::up(&self.read, None)
-                .await
-                .context("migrating the read database")?;
-        }
+        CommandMigrator::up(&self.command.writes, None)
+            .await
+            .context("migrating the command database")?;
+        ReadMigrator::up(&self.read.writes, None)
+            .await
+            .context("migrating the read database")?;
         Ok(())
     }
 }
@@ -87,15 +74,20 @@ impl Application {
         databases.migrate().await?;
 
         let committed = Arc::new(Notify::new());
-        let (applied, applied_rx) = watch::channel(Position::ORIGIN);
-        let log = EventLog::new(databases.command.clone());
+        // Start from the stored checkpoint, not the origin: a listener resuming `after` a
+        // position must replay up to what the read side already holds.
+        let checkpoint = projector::load_checkpoint(&databases.read.reads)
+            .await
+            .context("reading the projector checkpoint")?;
+        let (applied, applied_rx) = watch::channel(checkpoint);
+        let log = EventLog::new(databases.command.reads.clone());
         let cache = Arc::new(UserCache::new(config.cache_capacity));
         let feed = ChangeFeed::new(CHANGE_BUFFER);
-        let users = UserDirectory::new(databases.read.clone(), cache.clone());
-        let organizations = OrganizationDirectory::new(databases.read.clone());
-        let progress = ReadProgress::new(applied_rx, databases.read.clone(), log.clone());
+        let users = UserDirectory::new(databases.read.reads.clone(), cache.clone());
+        let organizations = OrganizationDirectory::new(databases.read.reads.clone());
+        let progress = ReadProgress::new(applied_rx, databases.read.reads.clone(), log.clone());
         let services = Services {
-            commands: CommandService::new(databases.command.clone(), committed.clone()),
+            commands: CommandService::new(databases.command.writes.clone(), committed.clone()),
             changes: ChangeStream {
                 feed: feed.clone(),
                 log: log.clone(),
@@ -110,7 +102,7 @@ impl Application {
         };
         let projector = Projector {
             log,
-            read_db: databases.read.clone(),
+            read_db: databases.read.writes.clone(),
             cache,
             feed,
             applied,
@@ -121,8 +113,8 @@ impl Application {
             schema: graphql::build_schema(services.clone()),
             services,
             keys,
-            command_db: databases.command,
-            read_db: databases.read,
+            command_db: databases.command.reads,
+            read_db: databases.read.reads,
         };
         let listener = TcpListener::bind(config.bind)
             .await

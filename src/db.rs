@@ -1,42 +1,74 @@
 //! Database connections: Postgres in production, SQLite as the embedded default.
 //!
-//! SQLite gets WAL (readers never wait for the writer), a busy timeout, and write
-//! transactions that take the write lock up front (`BEGIN IMMEDIATE`), so that two writers
-//! queue instead of failing when one of them upgrades a read to a write.
+//! Every database is opened as [`Pools`]: connections for reads and the ones writers take
+//! turns on. On Postgres both are one pool. A SQLite file allows one writer at a time, so
+//! its writers share a single connection and queue for it in the pool: a writer waiting
+//! for the lock never holds a connection a reader needs (WAL lets readers run beside the
+//! writer). Write transactions take the lock up front (`BEGIN IMMEDIATE`), so a read that
+//! turns into a write never fails half-way.
 
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-/// Readers run beside the one writer (WAL), so SQLite gets a real pool too (SeaORM's default
-/// is one connection, which would queue every read behind every write).
-const SQLITE_FILE_CONNECTIONS: u32 = 8;
+const SQLITE_READERS: u32 = 8;
 const POSTGRES_CONNECTIONS: u32 = 20;
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Writers queue for SQLite's one write connection; under a burst of commands that queue
+/// may be long, so they wait longer than readers do.
+const SQLITE_WRITER_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Opens a pool for `url` (`postgres://…` or `sqlite://…`).
-pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
-    let connections = if !url.starts_with("sqlite:") {
-        POSTGRES_CONNECTIONS
-    } else if url.contains(":memory:") || url.contains("mode=memory") {
-        // Every connection to an in-memory database opens a different database.
-        1
-    } else {
-        SQLITE_FILE_CONNECTIONS
-    };
+/// One database's connections.
+#[derive(Clone)]
+pub struct Pools {
+    pub reads: DatabaseConnection,
+    pub writes: DatabaseConnection,
+}
+
+impl Pools {
+    /// Opens `url` (`postgres://…` or `sqlite://…`).
+    pub async fn open(url: &str) -> Result<Self, DbErr> {
+        if !url.starts_with("sqlite:") {
+            let pool = connect(url, POSTGRES_CONNECTIONS, ACQUIRE_TIMEOUT).await?;
+            return Ok(Self {
+                reads: pool.clone(),
+                writes: pool,
+            });
+        }
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            // Every connection to an in-memory database opens a different database.
+            let pool = connect(url, 1, SQLITE_WRITER_ACQUIRE_TIMEOUT).await?;
+            return Ok(Self {
+                reads: pool.clone(),
+                writes: pool,
+            });
+        }
+        let writes = connect(url, 1, SQLITE_WRITER_ACQUIRE_TIMEOUT).await?;
+        let reads = connect(url, SQLITE_READERS, ACQUIRE_TIMEOUT).await?;
+        Ok(Self { reads, writes })
+    }
+}
+
+async fn connect(
+    url: &str,
+    connections: u32,
+    acquire_timeout: Duration,
+) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(connections)
         .sqlx_logging(false)
-        .acquire_timeout(Duration::from_secs(5))
+        .acquire_timeout(acquire_timeout)
         .map_sqlx_sqlite_opts(|sqlite| {
             sqlite
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                // An acknowledged command survives a power loss.
+                .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .foreign_keys(true)
         });
@@ -52,8 +84,34 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     .await
 }
 
-/// True when the error means the database could not be reached (worth a retry), as opposed
-/// to a statement the database refused.
+/// Postgres SQLSTATEs that mean the server went away or is going away.
+const POSTGRES_GONE: [&str; 4] = ["57P01", "57P02", "57P03", "53300"];
+/// SQLite result codes for a database that stayed locked past the busy timeout.
+const SQLITE_BUSY: [&str; 2] = ["5", "6"];
+
+/// True when the error means the database could not be reached or stayed locked (worth a
+/// retry), as opposed to a statement the database refused.
 pub fn is_unavailable(error: &DbErr) -> bool {
-    matches!(error, DbErr::ConnectionAcquire(_) | DbErr::Conn(_))
+    use sea_orm::sqlx::Error;
+    let cause = match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Query(RuntimeErr::SqlxError(cause)) | DbErr::Exec(RuntimeErr::SqlxError(cause)) => {
+            cause
+        }
+        _ => return false,
+    };
+    match cause.as_ref() {
+        Error::Io(_)
+        | Error::Tls(_)
+        | Error::Protocol(_)
+        | Error::PoolTimedOut
+        | Error::PoolClosed
+        | Error::WorkerCrashed => true,
+        Error::Database(database) => database.code().is_some_and(|code| {
+            code.starts_with("08")
+                || POSTGRES_GONE.contains(&code.as_ref())
+                || SQLITE_BUSY.contains(&code.as_ref())
+        }),
+        _ => false,
+    }
 }

@@ -57,9 +57,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::RebuildProjections => {
             let databases = Databases::connect(&config).await?;
             databases.migrate().await?;
-            let applied = projector::rebuild(&EventLog::new(databases.command), &databases.read)
-                .await
-                .context("rebuilding the read tables")?;
+            let applied = projector::rebuild(
+                &EventLog::new(databases.command.reads),
+                &databases.read.writes,
+            )
+            .await
+            .context("rebuilding the read tables")?;
             tracing::info!(events = applied, "read tables rebuilt from the event log");
         }
         Command::Seed {
@@ -68,7 +71,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         } => {
             let databases = Databases::connect(&config).await?;
             databases.migrate().await?;
-            let commands = CommandService::new(databases.command, Default::default());
+            let commands = CommandService::new(databases.command.writes, Default::default());
             let report = commands.seed(organizations, users).await?;
             tracing::info!(
                 organizations = report.organizations,

@@ -1,1 +1,409 @@
-//! (tests to come)
+//! Racing commands: optimistic concurrency on one aggregate and unique keys under load, on
+//! both databases. A race is decided by the contract's codes (`VERSION_CONFLICT`,
+//! `ALREADY_EXISTS`), never by an internal error or a locked database.
+
+use std::collections::HashSet;
+
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, WsClient, assert_no_errors};
+use crate::on_both_databases;
+
+/// How many requests race at once.
+const RACERS: usize = 20;
+
+/// A mutation's payload, or its first error.
+async fn try_command(
+    app: &TestApp,
+    field: &str,
+    input_type: &str,
+    input: Value,
+) -> Result<Value, Value> {
+    let query =
+        format!("mutation($input: {input_type}!) {{ {field}(input: $input) {{ version }} }}");
+    let body = app.gql(&query, json!({ "input": input })).await;
+    match body.get("errors") {
+        Some(errors) => {
+            assert!(
+                body["data"].is_null(),
+                "a refused command returned data: {body}"
+            );
+            Err(errors[0].clone())
+        }
+        None => Ok(body["data"][field].clone()),
+    }
+}
+
+async fn rename(app: &TestApp, id: &str, expected_version: i64, name: &str) -> Result<i64, Value> {
+    let input = json!({ "id": id, "expectedVersion": expected_version, "name": name });
+    let payload = try_command(app, "renameUser", "RenameUserInput", input).await?;
+    Ok(payload["version"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no version in {payload}")))
+}
+
+async fn create_user(
+    app: &TestApp,
+    organization_id: &str,
+    email: &str,
+    name: &str,
+) -> Result<Value, Value> {
+    let input = json!({ "organizationId": organization_id, "email": email, "name": name });
+    try_command(app, "createUser", "CreateUserInput", input).await
+}
+
+/// An error's `extensions.code`.
+fn code(error: &Value) -> &str {
+    error["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no code in {error}"))
+}
+
+/// The conflict's `actualVersion`, after checking it is a `VERSION_CONFLICT` at `expected`.
+fn actual_version(error: &Value, expected: i64) -> i64 {
+    assert_eq!(
+        code(error),
+        "VERSION_CONFLICT",
+        "a lost race must be a version conflict: {error}"
+    );
+    assert_eq!(error["extensions"]["expectedVersion"], expected, "{error}");
+    error["extensions"]["actualVersion"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no actualVersion in {error}"))
+}
+
+/// An organization and one user in it, created and projected; returns their ids.
+async fn one_user(app: &TestApp) -> (String, String) {
+    let (organization_id, user) = app.organization_with_user().await;
+    assert_eq!(user["version"], 1);
+    (
+        organization_id,
+        user["userId"].as_str().expect("a user id").to_owned(),
+    )
+}
+
+/// The user as the read side holds it, once it has caught up.
+async fn projected_user(app: &TestApp, id: &str) -> Value {
+    app.settle().await;
+    let body = app
+        .gql(
+            "query($id: ID!) { user(id: $id) { name version } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_no_errors(&body);
+    body["data"]["user"].clone()
+}
+
+/// The organization's member counts and listed users, once the read side has caught up.
+async fn projected_members(app: &TestApp, organization_id: &str) -> (Value, Value) {
+    app.settle().await;
+    let body = app
+        .gql(
+            "query($id: ID!) { organization(id: $id) { memberCount activeMemberCount }
+                users(organizationId: $id, first: 100) { totalCount nodes { email name } } }",
+            json!({ "id": organization_id }),
+        )
+        .await;
+    assert_no_errors(&body);
+    (
+        body["data"]["organization"].clone(),
+        body["data"]["users"].clone(),
+    )
+}
+
+async fn of_many_renames_at_the_same_version_exactly_one_is_accepted(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let (_, user_id) = one_user(&app).await;
+
+    let names: Vec<String> = (0..RACERS).map(|racer| format!("Racer {racer}")).collect();
+    let outcomes = join_all(names.iter().map(|name| rename(&app, &user_id, 1, name))).await;
+
+    let winners: Vec<_> = names
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, outcome)| outcome.is_ok())
+        .collect();
+    assert_eq!(
+        winners.len(),
+        1,
+        "exactly one rename at version 1 may win: {outcomes:?}"
+    );
+    let (winner, version) = winners[0];
+    assert_eq!(
+        version.as_ref().ok(),
+        Some(&2),
+        "the winner makes version 2"
+    );
+    for error in outcomes.iter().filter_map(|outcome| outcome.as_ref().err()) {
+        assert_eq!(actual_version(error, 1), 2, "{error}");
+    }
+    assert_eq!(
+        projected_user(&app, &user_id).await,
+        json!({ "name": winner, "version": 2 })
+    );
+}
+
+/// Renames `user_id` `renames` times, starting from version `known`, each time at the
+/// version it last learned (from its own success or from a conflict); returns the accepted
+/// (version, name) pairs.
+async fn rename_until_accepted(
+    app: &TestApp,
+    user_id: &str,
+    mut known: i64,
+    writer: usize,
+    renames: usize,
+) -> Vec<(i64, String)> {
+    let mut accepted = Vec::new();
+    let mut attempts = 0;
+    while accepted.len() < renames {
+        attempts += 1;
+        assert!(
+            attempts < 1_000,
+            "writer {writer} never got through: {accepted:?}"
+        );
+        let name = format!("Writer {writer} attempt {attempts}");
+        match rename(app, user_id, known, &name).await {
+            Ok(version) => {
+                assert_eq!(
+                    version,
+                    known + 1,
+                    "an accepted command grows the version by exactly 1"
+                );
+                accepted.push((version, name));
+                known = version;
+            }
+            Err(error) => {
+                let actual = actual_version(&error, known);
+                assert!(
+                    actual > known,
+                    "a conflict at {known} reports {actual}: {error}"
+                );
+                known = actual;
+            }
+        }
+    }
+    accepted
+}
+
+/// A `userChanged` listener on one user, live from the read side's current position.
+async fn listen_to_user(app: &TestApp, user_id: &str) -> WsClient {
+    app.settle().await;
+    let body = app.gql("{ readModel { position } }", json!({})).await;
+    assert_no_errors(&body);
+    let mut client = WsClient::connect(app, Some(&app.admin)).await;
+    let query = "subscription($userId: ID, $after: String) {
+        userChanged(userId: $userId, after: $after) { event position user { name version } } }";
+    let variables = json!({ "userId": user_id, "after": body["data"]["readModel"]["position"] });
+    client.subscribe("1", query, variables).await;
+    client
+}
+
+async fn next_user_change(client: &mut WsClient) -> Value {
+    let payload = client.next_data().await;
+    assert_no_errors(&payload);
+    payload["data"]["userChanged"].clone()
+}
+
+async fn writers_that_retry_on_conflict_all_land_once_each_with_consecutive_versions(
+    backend: Backend,
+) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let (_, user_id) = one_user(&app).await;
+    const WRITERS: usize = 8;
+    const RENAMES_EACH: usize = 3;
+
+    // One rename before the race: once it arrives, the listener is live, so every change
+    // of the race arrives with its own state.
+    let mut listener = listen_to_user(&app, &user_id).await;
+    let start = rename(&app, &user_id, 1, "Ready")
+        .await
+        .expect("the first rename");
+    assert_eq!(
+        next_user_change(&mut listener).await["user"],
+        json!({ "name": "Ready", "version": start })
+    );
+
+    let writers = (0..WRITERS)
+        .map(|writer| rename_until_accepted(&app, &user_id, start, writer, RENAMES_EACH));
+    let mut accepted: Vec<(i64, String)> = join_all(writers).await.into_iter().flatten().collect();
+    accepted.sort();
+
+    let versions: Vec<i64> = accepted.iter().map(|(version, _)| *version).collect();
+    let expected: Vec<i64> = (start + 1..).take(WRITERS * RENAMES_EACH).collect();
+    assert_eq!(
+        versions, expected,
+        "every version after {start} is taken exactly once"
+    );
+    let (last_version, last_name) = accepted.last().expect("accepted renames");
+    let accepted_commands = 1 + accepted.len(); // "Ready", then the race
+    assert_eq!(
+        *last_version,
+        1 + accepted_commands as i64,
+        "versions start at 1 and grow by 1 per accepted command"
+    );
+    assert_eq!(
+        projected_user(&app, &user_id).await,
+        json!({ "name": last_name, "version": last_version }),
+        "the read side holds the last accepted rename"
+    );
+
+    // Subscribers see the race in version order, each change with the state it made.
+    let mut positions = HashSet::new();
+    for (version, name) in &accepted {
+        let change = next_user_change(&mut listener).await;
+        assert_eq!(change["event"], "UserRenamed", "{change}");
+        assert_eq!(
+            change["user"],
+            json!({ "name": name, "version": version }),
+            "changes out of order"
+        );
+        assert!(
+            positions.insert(change["position"].clone()),
+            "a position repeats: {change}"
+        );
+    }
+}
+
+/// Of `outcomes` racing for one unique key, exactly one wins; the others are
+/// `ALREADY_EXISTS` on `field`. Returns the winner's index.
+fn exactly_one_takes_the_key(outcomes: &[Result<Value, Value>], field: &str) -> usize {
+    let winners: Vec<usize> = (0..outcomes.len())
+        .filter(|index| outcomes[*index].is_ok())
+        .collect();
+    assert_eq!(
+        winners.len(),
+        1,
+        "exactly one may take the {field}: {outcomes:?}"
+    );
+    for error in outcomes.iter().filter_map(|outcome| outcome.as_ref().err()) {
+        assert_eq!(
+            code(error),
+            "ALREADY_EXISTS",
+            "a lost race for the {field}: {error}"
+        );
+        assert_eq!(error["extensions"]["field"], field, "{error}");
+    }
+    winners[0]
+}
+
+async fn of_many_signups_with_one_email_exactly_one_creates_a_user(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let organization = app.create_organization("acme", "Acme").await;
+    let organization_id = organization["organizationId"].as_str().expect("an id");
+
+    // The same address, as users type it: the key is the normalized email.
+    let emails = [
+        "grace@example.com",
+        " Grace@Example.com",
+        "GRACE@EXAMPLE.COM ",
+    ];
+    let signups: Vec<(String, String)> = (0..RACERS)
+        .map(|racer| {
+            (
+                emails[racer % emails.len()].to_owned(),
+                format!("Grace {racer}"),
+            )
+        })
+        .collect();
+    let outcomes = join_all(
+        signups
+            .iter()
+            .map(|(email, name)| create_user(&app, organization_id, email, name)),
+    )
+    .await;
+    let winner = exactly_one_takes_the_key(&outcomes, "email");
+
+    let (counts, users) = projected_members(&app, organization_id).await;
+    assert_eq!(counts, json!({ "memberCount": 1, "activeMemberCount": 1 }));
+    assert_eq!(users["totalCount"], 1, "{users}");
+    assert_eq!(
+        users["nodes"],
+        json!([{ "email": "grace@example.com", "name": signups[winner].1 }])
+    );
+}
+
+async fn of_many_organizations_with_one_slug_exactly_one_is_created(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let names: Vec<String> = (0..RACERS).map(|racer| format!("Acme {racer}")).collect();
+    let outcomes = join_all(names.iter().map(|name| {
+        let input = json!({ "slug": "acme", "name": name });
+        try_command(&app, "createOrganization", "CreateOrganizationInput", input)
+    }))
+    .await;
+    let winner = exactly_one_takes_the_key(&outcomes, "slug");
+
+    app.settle().await;
+    let body = app
+        .gql(
+            "{ organizations { totalCount nodes { slug name } } }",
+            json!({}),
+        )
+        .await;
+    assert_no_errors(&body);
+    assert_eq!(body["data"]["organizations"]["totalCount"], 1, "{body}");
+    assert_eq!(
+        body["data"]["organizations"]["nodes"],
+        json!([{ "slug": "acme", "name": names[winner] }])
+    );
+}
+
+async fn many_concurrent_signups_in_one_organization_all_land_and_are_all_counted(
+    backend: Backend,
+) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let organization = app.create_organization("acme", "Acme").await;
+    let organization_id = organization["organizationId"].as_str().expect("an id");
+
+    let emails: Vec<String> = (0..RACERS)
+        .map(|racer| format!("user{racer}@example.com"))
+        .collect();
+    let outcomes = join_all(
+        emails
+            .iter()
+            .map(|email| create_user(&app, organization_id, email, email)),
+    )
+    .await;
+    for outcome in &outcomes {
+        let payload = outcome
+            .as_ref()
+            .unwrap_or_else(|error| panic!("a signup failed ({}): {error}", code(error)));
+        assert_eq!(payload["version"], 1, "{payload}");
+    }
+
+    let (counts, users) = projected_members(&app, organization_id).await;
+    assert_eq!(
+        counts,
+        json!({ "memberCount": RACERS, "activeMemberCount": RACERS })
+    );
+    assert_eq!(users["totalCount"], RACERS, "{users}");
+    let mut listed: Vec<String> = users["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|node| node["email"].as_str().expect("an email").to_owned())
+        .collect();
+    listed.sort();
+    let mut expected = emails;
+    expected.sort();
+    assert_eq!(listed, expected);
+}
+
+on_both_databases!(
+    of_many_renames_at_the_same_version_exactly_one_is_accepted,
+    writers_that_retry_on_conflict_all_land_once_each_with_consecutive_versions,
+    of_many_signups_with_one_email_exactly_one_creates_a_user,
+    of_many_organizations_with_one_slug_exactly_one_is_created,
+    many_concurrent_signups_in_one_organization_all_land_and_are_all_counted,
+);
