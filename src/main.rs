@@ -91,10 +91,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             rand::rng().fill_bytes(&mut secret);
             let keys = TokenKeys::new(&secret);
             let token = keys.issue("rosterql-admin", Role::Admin, ADMIN_TOKEN_TTL);
+            // At warn, so that a quieter RUST_LOG still shows the only admin token there is.
             tracing::warn!(
                 "ROSTERQL_JWT_SECRET is not set: tokens are signed with a random secret for this run"
             );
-            tracing::info!("admin token (valid 24h): {token}");
+            tracing::warn!("admin token (valid 24h): {token}");
             keys
         }
     };

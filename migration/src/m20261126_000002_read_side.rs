@@ -3,7 +3,8 @@
 //!
 //! `user_profiles` carries its organization's id, slug and name. `name_folded` is the name
 //! lower-cased by the service (Unicode-aware, unlike SQLite's `lower`), used for ordering and
-//! search. Every row remembers the position of the last event applied to it
+//! search; it sorts by code point on both backends (`COLLATE "C"` on Postgres, whose default
+//! collation would order names differently from SQLite). Every row remembers the position of the last event applied to it
 //! (`applied_tx`, `applied_seq`). Search is a substring match, served by trigram indexes on
 //! both backends: `pg_trgm` GIN indexes on Postgres, an FTS5 `trigram` table on SQLite
 //! (kept in step by triggers, keyed by the stable `search_rowid`).
@@ -37,7 +38,7 @@ const UP: Dialects = Dialects {
             organization_name text NOT NULL,
             email text NOT NULL,
             name text NOT NULL,
-            name_folded text NOT NULL,
+            name_folded text COLLATE \"C\" NOT NULL,
             role text NOT NULL,
             status text NOT NULL,
             version integer NOT NULL,

@@ -6,6 +6,7 @@
 
 mod context;
 mod error;
+mod error_codes;
 mod guard;
 mod ids;
 mod mutation;
@@ -26,6 +27,7 @@ pub type RosterSchema = Schema<query::Query, mutation::Mutation, subscription::S
 pub fn build_schema(services: Services) -> RosterSchema {
     Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
         .data(services)
+        .extension(error_codes::ErrorCodes)
         .finish()
 }
 

@@ -188,11 +188,14 @@ impl ChangeStream {
             replay_until: after.map(|_| applied),
             ready: VecDeque::new(),
         };
-        futures_util::stream::unfold(listener, |mut listener| async move {
+        // An error ends the stream (the listener resubscribes with `after`) rather than
+        // retrying the same failing read forever.
+        futures_util::stream::unfold(Some(listener), |listener| async move {
+            let mut listener = listener?;
             match listener.next().await {
-                Ok(Some(change)) => Some((Ok(change), listener)),
+                Ok(Some(change)) => Some((Ok(change), Some(listener))),
                 Ok(None) => None,
-                Err(error) => Some((Err(error), listener)),
+                Err(error) => Some((Err(error), None)),
             }
         })
     }

@@ -21,7 +21,7 @@ pub use cache::UserCache;
 pub use changes::{Change, ChangeFeed, ChangeFilter, ChangeKind, ChangeStream, Subject};
 pub use error::QueryError;
 pub use organizations::OrganizationDirectory;
-pub use pagination::{MAX_PAGE_SIZE, Page, PageRequest};
+pub use pagination::{Page, PageRequest};
 pub use progress::{ReadModelStatus, ReadProgress};
 pub use read_model::{OrganizationProfile, OrganizationRef, UserProfile};
 pub use users::{UserDirectory, UserOrder, UserQuery};

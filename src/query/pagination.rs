@@ -71,10 +71,9 @@ pub fn timestamp_key(at: &DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-pub fn timestamp_value(text: &str) -> Result<Value, QueryError> {
-    let at = DateTime::parse_from_rfc3339(text)
-        .map_err(|_| QueryError::invalid("after", "is not a cursor of this list"))?;
-    Ok(Value::from(at.with_timezone(&Utc)))
+pub fn timestamp_value(text: &str) -> Option<Value> {
+    let at = DateTime::parse_from_rfc3339(text).ok()?;
+    Some(Value::from(at.with_timezone(&Utc)))
 }
 
 /// A sort order for a keyset page: the key column (ties broken by `id`) and direction.
@@ -90,6 +89,8 @@ struct Window {
     backward: bool,
     size: i32,
     cursor: Option<Cursor>,
+    /// The argument the cursor came in (`after` or `before`), for errors.
+    cursor_field: &'static str,
 }
 
 fn page_size(field: &'static str, size: Option<i32>) -> Result<Option<i32>, QueryError> {
@@ -142,6 +143,7 @@ impl PageRequest {
         Ok(Window {
             backward,
             size: first.or(last).unwrap_or(DEFAULT_PAGE_SIZE),
+            cursor_field: if after.is_some() { "after" } else { "before" },
             cursor: after.or(before),
         })
     }
@@ -155,7 +157,7 @@ pub async fn fetch_page<E, C, T>(
     ordering: &Ordering<C>,
     request: &PageRequest,
     key_of: impl Fn(&E::Model) -> (String, Uuid),
-    key_value: impl Fn(&str) -> Result<Value, QueryError>,
+    key_value: impl Fn(&str) -> Option<Value>,
     into_item: impl Fn(E::Model) -> Result<T, QueryError>,
 ) -> Result<Page<T>, QueryError>
 where
@@ -170,7 +172,9 @@ where
     let ascending = ordering.ascending != window.backward;
     let mut query = select;
     if let Some(cursor) = &window.cursor {
-        let key = key_value(&cursor.key)?;
+        let key = key_value(&cursor.key).ok_or_else(|| {
+            QueryError::invalid(window.cursor_field, "is not a cursor of this list")
+        })?;
         let beyond = |column: C, value: Value| {
             if ascending {
                 Expr::col(column).gt(value)

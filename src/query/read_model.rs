@@ -6,7 +6,6 @@ use uuid::Uuid;
 
 use super::store::{organization_profiles, user_profiles};
 use crate::domain::{MemberRole, UserStatus};
-use crate::event_log::Position;
 
 /// An organization as users see it on a user: flat, copied onto the user's row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,8 +26,6 @@ pub struct UserProfile {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    /// The last event applied to this row.
-    pub position: Position,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,10 +62,6 @@ impl TryFrom<user_profiles::Model> for UserProfile {
             version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,
-            position: Position {
-                tx: row.applied_tx,
-                seq: row.applied_seq,
-            },
         })
     }
 }

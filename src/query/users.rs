@@ -120,7 +120,7 @@ impl UserDirectory {
             },
             |text| {
                 if by_name {
-                    Ok(Value::from(text.to_owned()))
+                    Some(Value::from(text.to_owned()))
                 } else {
                     timestamp_value(text)
                 }

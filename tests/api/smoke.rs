@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{Backend, TestApp, assert_no_errors};
+use crate::helpers::{Backend, TestApp, assert_no_errors, error_code};
 use crate::on_both_databases;
 
 async fn a_created_user_reads_back_from_the_read_side(backend: Backend) {
@@ -30,4 +30,22 @@ async fn a_created_user_reads_back_from_the_read_side(backend: Backend) {
     );
 }
 
-on_both_databases!(a_created_user_reads_back_from_the_read_side);
+async fn a_query_the_schema_refuses_still_gets_a_code(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    for query in [
+        "{ users { nodes { nope } } }",
+        "{ users(",
+        "{ user { id } }",
+        "subscription { userChanged { kind } }",
+    ] {
+        let body = app.gql(query, json!({})).await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{query}: {body}");
+    }
+}
+
+on_both_databases!(
+    a_created_user_reads_back_from_the_read_side,
+    a_query_the_schema_refuses_still_gets_a_code
+);

@@ -64,7 +64,7 @@ impl Projector {
             let pause = match self.step(&mut position).await {
                 Ok(Step::Applied) => {
                     blocked_pause = BLOCKED_RETRY;
-                    continue;
+                    Duration::ZERO
                 }
                 Ok(Step::Idle { blocked: true }) => {
                     let pause = blocked_pause;
@@ -75,15 +75,19 @@ impl Projector {
                 Err(error) => {
                     tracing::error!(%error, "projector batch failed; retrying");
                     metrics::counter!("rosterql_projector_errors_total").increment(1);
-                    // Re-read the checkpoint: it may have moved under us.
+                    // Re-read the checkpoint: it may have moved under us, or a commit that
+                    // reported failure may have landed, so the cache may miss that batch.
                     position = None;
+                    self.cache.clear().await;
                     ERROR_BACKOFF
                 }
             };
+            // Shutdown first: a backlog must not keep a stopping server waiting.
             tokio::select! {
+                biased;
                 () = &mut shutdown => return,
-                () = self.wake.notified() => {}
                 () = tokio::time::sleep(pause) => {}
+                () = self.wake.notified() => {}
             }
         }
     }
@@ -122,7 +126,8 @@ impl Projector {
         self.feed.publish(effects.changes);
         *position = Some(to);
         metrics::counter!("rosterql_projector_events_total").increment(batch.events.len() as u64);
-        metrics::gauge!("rosterql_projector_position").set(to.seq as f64);
+        metrics::gauge!("rosterql_projector_position", "part" => "tx").set(to.tx as f64);
+        metrics::gauge!("rosterql_projector_position", "part" => "seq").set(to.seq as f64);
         // How old the newest applied event was when it landed on the read side.
         metrics::gauge!("rosterql_projector_lag_seconds").set(age);
         Ok(Step::Applied)
@@ -138,12 +143,11 @@ pub async fn rebuild(log: &EventLog, read_db: &DatabaseConnection) -> Result<u64
     let mut position = Position::ORIGIN;
     let mut applied = 0;
     loop {
+        // A settled prefix ends where it ends: whatever is still unsettled sorts after it,
+        // so the live projector picks it up from this checkpoint. (Waiting for it could
+        // wait forever: this transaction itself holds the horizon back.)
         let batch = log.read_after(position, BATCH_SIZE).await?;
         let Some(last) = batch.events.last() else {
-            if batch.blocked {
-                tokio::time::sleep(BLOCKED_RETRY).await;
-                continue;
-            }
             break;
         };
         let next = last.position;
