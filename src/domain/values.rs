@@ -34,14 +34,6 @@ impl Name {
         }
         Ok(Self(trimmed.to_owned()))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    pub fn into_inner(self) -> String {
-        self.0
-    }
 }
 
 /// An email address: trimmed, lower-cased, at most 254 characters, syntactically valid.
@@ -73,14 +65,6 @@ impl Email {
         }
         Ok(Self(normalized))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    pub fn into_inner(self) -> String {
-        self.0
-    }
 }
 
 /// An organization's URL name: lower-case letters, digits and inner hyphens, 1 to 63 long.
@@ -98,26 +82,29 @@ impl Slug {
         }
         Ok(Self(raw.to_owned()))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    pub fn into_inner(self) -> String {
-        self.0
-    }
 }
 
-macro_rules! display_as_str {
+/// A validated string's accessors, the same for every value type.
+macro_rules! validated_string {
     ($($type:ty),*) => {
-        $(impl fmt::Display for $type {
+        $(impl $type {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            pub fn into_inner(self) -> String {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $type {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(&self.0)
             }
         })*
     };
 }
-display_as_str!(Name, Email, Slug);
+validated_string!(Name, Email, Slug);
 
 #[cfg(test)]
 mod tests {

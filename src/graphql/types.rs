@@ -292,12 +292,33 @@ async fn read_side_at<'a>(ctx: &Context<'a>, position: Position) -> Result<&'a S
     Ok(services)
 }
 
+/// What every mutation payload reports: the aggregate's new version and the token that
+/// reads can wait for.
+#[derive(SimpleObject)]
+pub struct Accepted {
+    pub version: i32,
+    pub consistency_token: String,
+}
+
+impl From<&CommandOutcome> for Accepted {
+    fn from(outcome: &CommandOutcome) -> Self {
+        Self {
+            version: outcome.version,
+            consistency_token: outcome.position.to_string(),
+        }
+    }
+}
+
+fn aggregate_id(outcome: &CommandOutcome) -> ID {
+    ID(outcome.aggregate_id.to_string())
+}
+
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct OrganizationPayload {
     pub organization_id: ID,
-    pub version: i32,
-    pub consistency_token: String,
+    #[graphql(flatten)]
+    pub accepted: Accepted,
     #[graphql(skip)]
     pub outcome: CommandOutcome,
 }
@@ -320,8 +341,8 @@ impl OrganizationPayload {
 #[graphql(complex)]
 pub struct UserPayload {
     pub user_id: ID,
-    pub version: i32,
-    pub consistency_token: String,
+    #[graphql(flatten)]
+    pub accepted: Accepted,
     #[graphql(skip)]
     pub outcome: CommandOutcome,
 }
@@ -343,16 +364,16 @@ impl UserPayload {
 #[derive(SimpleObject)]
 pub struct DeleteUserPayload {
     pub user_id: ID,
-    pub version: i32,
-    pub consistency_token: String,
+    #[graphql(flatten)]
+    pub accepted: Accepted,
 }
 
 impl From<CommandOutcome> for OrganizationPayload {
     fn from(outcome: CommandOutcome) -> Self {
+        let (organization_id, accepted) = (aggregate_id(&outcome), Accepted::from(&outcome));
         Self {
-            organization_id: ID(outcome.aggregate_id.to_string()),
-            version: outcome.version,
-            consistency_token: outcome.position.to_string(),
+            organization_id,
+            accepted,
             outcome,
         }
     }
@@ -360,10 +381,10 @@ impl From<CommandOutcome> for OrganizationPayload {
 
 impl From<CommandOutcome> for UserPayload {
     fn from(outcome: CommandOutcome) -> Self {
+        let (user_id, accepted) = (aggregate_id(&outcome), Accepted::from(&outcome));
         Self {
-            user_id: ID(outcome.aggregate_id.to_string()),
-            version: outcome.version,
-            consistency_token: outcome.position.to_string(),
+            user_id,
+            accepted,
             outcome,
         }
     }
@@ -371,11 +392,8 @@ impl From<CommandOutcome> for UserPayload {
 
 impl From<CommandOutcome> for DeleteUserPayload {
     fn from(outcome: CommandOutcome) -> Self {
-        Self {
-            user_id: ID(outcome.aggregate_id.to_string()),
-            version: outcome.version,
-            consistency_token: outcome.position.to_string(),
-        }
+        let (user_id, accepted) = (aggregate_id(&outcome), Accepted::from(&outcome));
+        Self { user_id, accepted }
     }
 }
 

@@ -354,7 +354,12 @@ impl WsClient {
 
     /// Opens a `graphql-transport-ws` socket and completes `connection_init` with `token`.
     pub async fn connect(app: &TestApp, token: Option<&str>) -> Self {
-        let mut client = Self::open(app, "graphql-transport-ws").await;
+        Self::connect_with(app, "graphql-transport-ws", token).await
+    }
+
+    /// Opens a socket speaking `protocol` and completes `connection_init` with `token`.
+    pub async fn connect_with(app: &TestApp, protocol: &str, token: Option<&str>) -> Self {
+        let mut client = Self::open(app, protocol).await;
         let payload = match token {
             Some(token) => json!({ "Authorization": format!("Bearer {token}") }),
             None => json!({}),

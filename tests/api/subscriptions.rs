@@ -73,19 +73,7 @@ impl Listener {
                 client
             }
             Protocol::LegacyWs => {
-                let mut client = WsClient::open(app, "graphql-ws").await;
-                let payload = match token {
-                    Some(token) => json!({ "Authorization": format!("Bearer {token}") }),
-                    None => json!({}),
-                };
-                client
-                    .send(json!({ "type": "connection_init", "payload": payload }))
-                    .await;
-                let ack = client
-                    .receive()
-                    .await
-                    .expect("an answer to connection_init");
-                assert_eq!(ack["type"], "connection_ack", "{ack}");
+                let mut client = WsClient::connect_with(app, "graphql-ws", token).await;
                 client
                     .send(json!({
                         "id": SUBSCRIPTION_ID,
