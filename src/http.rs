@@ -242,7 +242,7 @@ async fn readyz(State(state): State<HttpState>) -> Response {
     if problems.is_empty() {
         (StatusCode::OK, axum::Json(json!({ "status": "ready" }))).into_response()
     } else {
-        let body = json!({ "status": "unavailable", "reasons": problems });
+        let body = json!({ "status": "unavailable", "reason": problems.join("; ") });
         (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
     }
 }

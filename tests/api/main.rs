@@ -11,6 +11,7 @@ mod consistency;
 mod event_ordering;
 mod get_requests;
 mod http_routes;
+mod outage;
 mod queries;
 mod restart;
 mod schema;

@@ -1,0 +1,89 @@
+//! A database that goes away: readiness says so, and requests get SERVICE_UNAVAILABLE, never
+//! a 500 or a leaked driver message. Postgres only: a test can pull a Postgres database out
+//! from under a running server (a SQLite file stays readable while it is open).
+
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, error_code};
+
+async fn readiness(app: &TestApp) -> (u16, Value) {
+    let response = app
+        .client
+        .get(format!("{}/readyz", app.address))
+        .send()
+        .await
+        .expect("the server answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("a JSON body"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_database_makes_the_server_unready_and_requests_unavailable() {
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
+        return;
+    };
+    let (organization_id, user) = app.organization_with_user().await;
+    assert_eq!(readiness(&app).await, (200, json!({ "status": "ready" })));
+
+    let url = app.database.as_ref().expect("a database").url.clone();
+    let (server, name) = url.rsplit_once('/').expect("a database URL");
+    let admin = Database::connect(format!("{server}/postgres"))
+        .await
+        .expect("the admin database");
+    admin
+        .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .await
+        .expect("the database drops");
+
+    let (status, body) = readiness(&app).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["status"], "unavailable");
+    assert!(
+        body["reason"]
+            .as_str()
+            .is_some_and(|reason| reason.contains("database")),
+        "{body}"
+    );
+
+    let reads = [
+        (
+            "query($id: ID!) { user(id: $id) { name } }",
+            json!({ "id": "01a2169f-e2c9-7343-9704-827c2efd3d74" }),
+        ),
+        (
+            "query($id: ID!) { organization(id: $id) { name } }",
+            json!({ "id": organization_id }),
+        ),
+    ];
+    for (query, variables) in reads {
+        let body = app.gql(query, variables).await;
+        assert_eq!(error_code(&body), "SERVICE_UNAVAILABLE", "{body}");
+        assert_no_driver_detail(&body);
+    }
+    let rename = app
+        .gql(
+            "mutation($id: ID!) { renameUser(input: {id: $id, expectedVersion: 1, name: \"Ada\"}) { version } }",
+            json!({ "id": user["userId"] }),
+        )
+        .await;
+    assert_eq!(error_code(&rename), "SERVICE_UNAVAILABLE", "{rename}");
+    assert_no_driver_detail(&rename);
+}
+
+fn assert_no_driver_detail(body: &Value) {
+    let message = body["errors"][0]["message"]
+        .as_str()
+        .expect("a message")
+        .to_lowercase();
+    for detail in [
+        "sql",
+        "postgres",
+        "pool",
+        "connection",
+        "does not exist",
+        "terminat",
+    ] {
+        assert!(!message.contains(detail), "{detail:?} leaked: {message}");
+    }
+}
