@@ -6,6 +6,7 @@
 use clap::{Parser, Subcommand};
 use migration::{CommandMigrator, MigratorTrait, ReadMigrator};
 use sea_orm_migration::sea_orm::{Database, DatabaseConnection, DbErr};
+use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
 #[command(about = "rosterql's migrations: the command side's and the read side's")]
@@ -59,7 +60,11 @@ async fn run<M: MigratorTrait>(db: &DatabaseConnection, step: Step) -> Result<()
 
 #[tokio::main]
 async fn main() -> Result<(), DbErr> {
+    // What the migrator says, not every statement it runs (RUST_LOG overrides).
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("sea_orm_migration=info"));
     tracing_subscriber::fmt()
+        .with_env_filter(filter)
         .with_target(false)
         .without_time()
         .init();
