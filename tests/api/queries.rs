@@ -138,86 +138,92 @@ fn total_count(connection: &Value) -> usize {
     connection["totalCount"].as_u64().expect("a totalCount") as usize
 }
 
-/// Walks `list` from the start with `first`/`after`; every page counts `total` matches.
-async fn walk_forward(app: &TestApp, list: List, arguments: &Value, total: usize) -> Vec<String> {
-    let mut walked = Vec::new();
-    let mut after: Option<String> = None;
+/// One direction of a Relay walk: the arguments it sends and the flags it reads.
+struct Direction {
+    size: &'static str,
+    cursor: &'static str,
+    /// True on every page that came from a cursor.
+    came_from_cursor: &'static str,
+    /// False on the last page of the walk.
+    more: &'static str,
+    /// The cursor the next page starts from.
+    next_cursor: &'static str,
+    backward: bool,
+}
+
+const FORWARD: Direction = Direction {
+    size: "first",
+    cursor: "after",
+    came_from_cursor: "hasPreviousPage",
+    more: "hasNextPage",
+    next_cursor: "endCursor",
+    backward: false,
+};
+
+const BACKWARD: Direction = Direction {
+    size: "last",
+    cursor: "before",
+    came_from_cursor: "hasNextPage",
+    more: "hasPreviousPage",
+    next_cursor: "startCursor",
+    backward: true,
+};
+
+/// Walks all of `list` in `direction`, checking every page (each counts `total` matches);
+/// returns the rows in list order.
+async fn walk(
+    app: &TestApp,
+    list: List,
+    arguments: &Value,
+    total: usize,
+    direction: &Direction,
+) -> Vec<String> {
+    let mut walked: Vec<String> = Vec::new();
+    let mut cursor: Option<String> = None;
     loop {
         let mut page_arguments = arguments.clone();
-        page_arguments["first"] = json!(WALK_PAGE);
-        if let Some(cursor) = &after {
-            page_arguments["after"] = json!(cursor);
+        page_arguments[direction.size] = json!(WALK_PAGE);
+        if let Some(cursor) = &cursor {
+            page_arguments[direction.cursor] = json!(cursor);
         }
         let body = fetch(app, None, list, &page_arguments).await;
         let page = connection(&body, list);
         assert_eq!(total_count(page), total, "totalCount on every page: {page}");
         assert_eq!(
-            flag(page, "hasPreviousPage"),
-            after.is_some(),
-            "hasPreviousPage: {page}"
+            flag(page, direction.came_from_cursor),
+            cursor.is_some(),
+            "{}: {page}",
+            direction.came_from_cursor
         );
         let page_ids = ids(page);
-        walked.extend(page_ids.iter().cloned());
+        if direction.backward {
+            walked.splice(0..0, page_ids.iter().cloned());
+        } else {
+            walked.extend(page_ids.iter().cloned());
+        }
         assert!(
             walked.len() <= total,
             "the walk went past {total} rows: {walked:?}"
         );
-        if !flag(page, "hasNextPage") {
+        if !flag(page, direction.more) {
             return walked;
         }
         assert_eq!(
             page_ids.len() as i64,
             WALK_PAGE,
-            "a page before the last is full: {page}"
+            "a page before the end is full: {page}"
         );
-        after = Some(
-            page["pageInfo"]["endCursor"]
-                .as_str()
-                .expect("an endCursor")
-                .to_owned(),
-        );
+        let next = page["pageInfo"][direction.next_cursor].as_str();
+        cursor = Some(next.expect("a cursor to go on from").to_owned());
     }
 }
 
-/// Walks `list` from the end with `last`/`before`; returns the rows in list order.
+async fn walk_forward(app: &TestApp, list: List, arguments: &Value, total: usize) -> Vec<String> {
+    walk(app, list, arguments, total, &FORWARD).await
+}
+
 async fn walk_backward(app: &TestApp, list: List, arguments: &Value, total: usize) -> Vec<String> {
-    let mut walked: Vec<String> = Vec::new();
-    let mut before: Option<String> = None;
-    loop {
-        let mut page_arguments = arguments.clone();
-        page_arguments["last"] = json!(WALK_PAGE);
-        if let Some(cursor) = &before {
-            page_arguments["before"] = json!(cursor);
-        }
-        let body = fetch(app, None, list, &page_arguments).await;
-        let page = connection(&body, list);
-        assert_eq!(total_count(page), total, "totalCount on every page: {page}");
-        assert_eq!(
-            flag(page, "hasNextPage"),
-            before.is_some(),
-            "hasNextPage: {page}"
-        );
-        let page_ids = ids(page);
-        walked.splice(0..0, page_ids.iter().cloned());
-        assert!(
-            walked.len() <= total,
-            "the walk went past {total} rows: {walked:?}"
-        );
-        if !flag(page, "hasPreviousPage") {
-            return walked;
-        }
-        assert_eq!(
-            page_ids.len() as i64,
-            WALK_PAGE,
-            "a page before the first is full: {page}"
-        );
-        before = Some(
-            page["pageInfo"]["startCursor"]
-                .as_str()
-                .expect("a startCursor")
-                .to_owned(),
-        );
-    }
+    walk(app, list, arguments, total, &BACKWARD).await
 }
 
 /// Every id of `expected` exactly once: no duplicate, no gap.
