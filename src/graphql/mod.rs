@@ -10,6 +10,7 @@ mod error_codes;
 mod guard;
 mod ids;
 mod mutation;
+mod null_on_error;
 mod query;
 mod subscription;
 mod types;
@@ -27,7 +28,9 @@ pub type RosterSchema = Schema<query::Query, mutation::Mutation, subscription::S
 pub fn build_schema(services: Services) -> RosterSchema {
     Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
         .data(services)
+        // Outermost first: codes are given to the errors null_on_error hands back too.
         .extension(error_codes::ErrorCodes)
+        .extension(null_on_error::NullOnError)
         .finish()
 }
 

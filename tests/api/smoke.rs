@@ -45,7 +45,29 @@ async fn a_query_the_schema_refuses_still_gets_a_code(backend: Backend) {
     }
 }
 
+async fn a_failing_nullable_field_reads_null_beside_its_error(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let body = app
+        .gql_as(
+            None,
+            r#"{ user(id: "not-an-id") { name } organizations { totalCount } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"],
+        json!({ "user": null, "organizations": { "totalCount": 0 } }),
+        "{body}"
+    );
+    assert_eq!(error_code(&body), "BAD_USER_INPUT");
+    assert_eq!(body["errors"][0]["path"], json!(["user"]));
+    assert_eq!(body["errors"].as_array().map(Vec::len), Some(1), "{body}");
+}
+
 on_both_databases!(
+    a_failing_nullable_field_reads_null_beside_its_error,
     a_created_user_reads_back_from_the_read_side,
     a_query_the_schema_refuses_still_gets_a_code
 );

@@ -1,0 +1,76 @@
+//! A nullable field whose resolver fails reads `null`, with its error beside the data, as the
+//! GraphQL spec says. async-graphql 7 instead drops the field's key (and turns an object whose
+//! every field failed into `null`), which clients read as a malformed response.
+//!
+//! The extension catches the error of a nullable field, answers `null` for it and hands the
+//! error back to the response. Non-null fields keep the library's behaviour: their error
+//! propagates to the nearest nullable parent.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextRequest, NextResolve, NextSubscribe,
+    ResolveInfo,
+};
+use async_graphql::futures_util::stream::BoxStream;
+use async_graphql::{Response, ServerError, ServerResult, Value};
+use futures_util::StreamExt;
+
+pub struct NullOnError;
+
+impl ExtensionFactory for NullOnError {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(Collected::default())
+    }
+}
+
+/// The errors of nullable fields in one request (or one subscription event).
+#[derive(Default, Clone)]
+struct Collected(Arc<Mutex<Vec<ServerError>>>);
+
+impl Collected {
+    fn add_to(&self, mut response: Response) -> Response {
+        let errors = std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner));
+        response.errors.extend(errors);
+        response
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for Collected {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let response = next.run(ctx).await;
+        self.add_to(response)
+    }
+
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        let collected = self.clone();
+        next.run(ctx, stream)
+            .map(move |response| collected.add_to(response))
+            .boxed()
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        let nullable = !info.return_type.ends_with('!');
+        match next.run(ctx, info).await {
+            Err(error) if nullable => {
+                self.0
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(error);
+                Ok(Some(Value::Null))
+            }
+            resolved => resolved,
+        }
+    }
+}
