@@ -24,8 +24,6 @@ use crate::query::{
 
 /// How long open connections (WebSockets) get to finish after shutdown is asked for.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-/// How many changes a slow subscriber may fall behind before it catches up from the log.
-const CHANGE_BUFFER: usize = 4096;
 
 /// The command and read databases (the same pools when both URLs are the same).
 #[derive(Clone)]
@@ -82,7 +80,7 @@ impl Application {
         let (applied, applied_rx) = watch::channel(checkpoint);
         let log = EventLog::new(databases.command.reads.clone());
         let cache = Arc::new(UserCache::new(config.cache_capacity));
-        let feed = ChangeFeed::new(CHANGE_BUFFER);
+        let feed = ChangeFeed::new(config.change_buffer);
         let users = UserDirectory::new(databases.read.reads.clone(), cache.clone());
         let organizations = OrganizationDirectory::new(databases.read.reads.clone());
         let progress = ReadProgress::new(applied_rx, databases.read.reads.clone(), log.clone());

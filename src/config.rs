@@ -89,6 +89,14 @@ pub struct Config {
         global = true
     )]
     pub projector_poll: humantime::Duration,
+    /// How many changes a slow subscriber may fall behind before it catches up from the log.
+    #[arg(
+        long,
+        env = "ROSTERQL_CHANGE_BUFFER",
+        default_value_t = 4096,
+        global = true
+    )]
+    pub change_buffer: usize,
     /// How many user profiles the cache holds.
     #[arg(
         long,
@@ -109,6 +117,7 @@ impl Config {
             jwt_secret: None,
             consistency_timeout: Duration::from_secs(5).into(),
             projector_poll: Duration::from_millis(250).into(),
+            change_buffer: 4096,
             cache_capacity: 100_000,
         }
     }

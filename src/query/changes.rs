@@ -5,7 +5,8 @@
 //! at least that state. [`ChangeStream`] adds replay: a listener that names a position it
 //! already saw first gets every change after it (rebuilt from the event log, with the
 //! current read-side state), then the live ones, with no gap and no duplicate; a listener
-//! that falls behind the broadcast buffer is caught up the same way.
+//! that falls behind the broadcast buffer, or misses a batch the projector could not
+//! publish, is caught up the same way.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -127,10 +128,19 @@ impl ChangeFilter {
     }
 }
 
+/// What the projector broadcasts.
+#[derive(Debug, Clone)]
+enum Published {
+    Change(Arc<Change>),
+    /// The read side moved without its changes being published (a commit that reported
+    /// failure but landed): every listener catches up from the log.
+    Resync,
+}
+
 /// The broadcast the projector publishes to.
 #[derive(Clone)]
 pub struct ChangeFeed {
-    sender: broadcast::Sender<Arc<Change>>,
+    sender: broadcast::Sender<Published>,
 }
 
 impl ChangeFeed {
@@ -143,8 +153,13 @@ impl ChangeFeed {
     pub fn publish(&self, changes: Vec<Change>) {
         for change in changes {
             // No listener is not an error.
-            let _ = self.sender.send(Arc::new(change));
+            let _ = self.sender.send(Published::Change(Arc::new(change)));
         }
+    }
+
+    /// Tells every listener to catch up from the log (see [`Published::Resync`]).
+    pub fn resync(&self) {
+        let _ = self.sender.send(Published::Resync);
     }
 }
 
@@ -161,7 +176,7 @@ pub struct ChangeStream {
 struct Listener {
     source: ChangeStream,
     filter: ChangeFilter,
-    live: broadcast::Receiver<Arc<Change>>,
+    live: broadcast::Receiver<Published>,
     /// Everything up to here was delivered or skipped.
     seen: Position,
     /// While replaying: replay up to here, then go live.
@@ -212,14 +227,14 @@ impl Listener {
                 continue;
             }
             match self.live.recv().await {
-                Ok(change) if change.position <= self.seen => {}
-                Ok(change) => {
+                Ok(Published::Change(change)) if change.position <= self.seen => {}
+                Ok(Published::Change(change)) => {
                     self.seen = change.position;
                     if self.filter.matches(&change) {
                         return Ok(Some(change));
                     }
                 }
-                Err(RecvError::Lagged(_)) => {
+                Ok(Published::Resync) | Err(RecvError::Lagged(_)) => {
                     self.replay_until = Some(self.source.progress.applied())
                 }
                 Err(RecvError::Closed) => return Ok(None),

@@ -2,16 +2,19 @@
 //! fresh Postgres database) and its own server on a free port, and talks to it over HTTP
 //! and WebSocket like any client.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use rosterql::app::Application;
 use rosterql::auth::{Role, TokenKeys};
+use rosterql::command::CommandService;
 use rosterql::config::Config;
+use rosterql::db::Pools;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -111,6 +114,15 @@ impl TestDatabase {
                 })
             }
         }
+    }
+}
+
+impl TestDatabase {
+    /// A command side of its own on this database, as another process would have: its
+    /// commits reach a running server's projector only through polling.
+    pub async fn command_service(&self) -> CommandService {
+        let pools = Pools::open(&self.url).await.expect("the database opens");
+        CommandService::new(pools.writes, Arc::new(Notify::new()))
     }
 }
 

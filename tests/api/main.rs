@@ -15,6 +15,7 @@ mod outage;
 mod queries;
 mod restart;
 mod schema;
+mod slow_listeners;
 mod smoke;
 mod split_databases;
 mod subscriptions;

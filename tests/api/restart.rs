@@ -3,14 +3,9 @@
 //! stopped (never applying an event twice), and catches up with commands committed while no
 //! server ran.
 
-use std::sync::Arc;
-
-use rosterql::command::{
-    CommandContext, CommandService, CreateUser, RenameOrganization, RenameUser, SuspendUser,
-};
+use rosterql::command::{CommandContext, CreateUser, RenameOrganization, RenameUser, SuspendUser};
 use rosterql::domain::MemberRole;
 use serde_json::{Value, json};
-use tokio::sync::Notify;
 use uuid::Uuid;
 
 use crate::helpers::{Backend, TestApp, TestDatabase, WsClient, assert_no_errors, test_config};
@@ -167,14 +162,6 @@ async fn a_restarted_server_serves_the_same_read_side_and_projects_new_commands(
     assert_eq!(user_row(&now, &text(&joined["userId"]))["version"], 1);
 }
 
-/// A command side with no server: commits go to the log, and no projector runs.
-async fn command_side_without_a_server(database: &TestDatabase) -> CommandService {
-    let pools = rosterql::db::Pools::open(&database.url)
-        .await
-        .expect("the database opens");
-    CommandService::new(pools.writes, Arc::new(Notify::new()))
-}
-
 async fn commands_committed_while_no_server_runs_are_projected_when_one_starts(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
@@ -187,7 +174,7 @@ async fn commands_committed_while_no_server_runs_are_projected_when_one_starts(b
     let before = read_side(&app).await;
     let database = app.stop().await.expect("a spawned app owns its database");
 
-    let commands = command_side_without_a_server(&database).await;
+    let commands = database.command_service().await;
     let context = CommandContext::default();
     let organization = Uuid::parse_str(&organization_id).expect("a uuid");
     let mut offline_users = Vec::new();
@@ -331,7 +318,7 @@ async fn a_listener_reconnecting_to_a_restarted_server_gets_every_change_it_miss
     command(&app, "renameUser", "RenameUserInput", rename).await;
     app.settle().await;
     let database = app.stop().await.expect("a spawned app owns its database");
-    let commands = command_side_without_a_server(&database).await;
+    let commands = database.command_service().await;
     let rename = RenameUser {
         id: Uuid::parse_str(&ada).expect("a uuid"),
         expected_version: 2,

@@ -97,7 +97,11 @@ impl Projector {
             Some(from) => from,
             None => {
                 let from = checkpoint::load(&self.read_db).await?;
-                self.applied.send_replace(from);
+                let last_published = self.applied.send_replace(from);
+                if from > last_published {
+                    // A batch committed without its changes going out.
+                    self.feed.resync();
+                }
                 *position = Some(from);
                 from
             }
