@@ -16,13 +16,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 use tokio::sync::{Notify, watch};
 
 use super::cache::{CacheUpdate, UserCache};
 use super::changes::{Change, ChangeFeed};
 use crate::db;
-use crate::event_log::{EventLog, Position};
+use crate::event_log::{EventLog, Position, RecordedEvent};
 
 pub use checkpoint::{PROJECTOR_NAME, load as load_checkpoint};
 
@@ -92,7 +92,7 @@ impl Projector {
         }
     }
 
-    async fn step(&self, position: &mut Option<Position>) -> Result<Step, sea_orm::DbErr> {
+    async fn step(&self, position: &mut Option<Position>) -> Result<Step, DbErr> {
         let from = match *position {
             Some(from) => from,
             None => {
@@ -118,10 +118,7 @@ impl Projector {
         let to = last.position;
         let age = (Utc::now() - last.recorded_at).num_milliseconds().max(0) as f64 / 1e3;
         let txn = db::begin_write(&self.read_db).await?;
-        let mut effects = Effects::default();
-        for event in &batch.events {
-            apply::apply(&txn, event, &mut effects).await?;
-        }
+        let effects = apply_all(&txn, &batch.events).await?;
         checkpoint::advance(&txn, from, to).await?;
         txn.commit().await?;
 
@@ -138,9 +135,18 @@ impl Projector {
     }
 }
 
+/// Applies `events` in order on `txn`; returns what to do once it commits.
+async fn apply_all(txn: &DatabaseTransaction, events: &[RecordedEvent]) -> Result<Effects, DbErr> {
+    let mut effects = Effects::default();
+    for event in events {
+        apply::apply(txn, event, &mut effects).await?;
+    }
+    Ok(effects)
+}
+
 /// `rosterql rebuild-projections`: empties the read tables and replays the whole log into
 /// them in one transaction, so readers see the old tables until the new ones commit.
-pub async fn rebuild(log: &EventLog, read_db: &DatabaseConnection) -> Result<u64, sea_orm::DbErr> {
+pub async fn rebuild(log: &EventLog, read_db: &DatabaseConnection) -> Result<u64, DbErr> {
     let txn = db::begin_write(read_db).await?;
     apply::clear(&txn).await?;
     let before = checkpoint::reset(&txn).await?;
@@ -155,10 +161,8 @@ pub async fn rebuild(log: &EventLog, read_db: &DatabaseConnection) -> Result<u64
             break;
         };
         let next = last.position;
-        let mut effects = Effects::default();
-        for event in &batch.events {
-            apply::apply(&txn, event, &mut effects).await?;
-        }
+        // Nothing outside this process sees the rebuild until it commits: no effects.
+        apply_all(&txn, &batch.events).await?;
         applied += batch.events.len() as u64;
         position = next;
     }
