@@ -141,6 +141,12 @@ async fn graphql(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
+    if let BatchRequest::Batch(requests) = &request
+        && requests.len() > MAX_BATCH
+    {
+        let message = format!("a batch may hold at most {MAX_BATCH} operations");
+        return refuse(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, &message);
+    }
     let authorization = headers
         .get(header::AUTHORIZATION)
         .map(|value| value.to_str().unwrap_or_default());
@@ -184,13 +190,7 @@ async fn graphql(
         caller,
         request_id: request_id(&headers),
     };
-    let request = match request {
-        BatchRequest::Batch(requests) if requests.len() > MAX_BATCH => {
-            let message = format!("a batch may hold at most {MAX_BATCH} operations");
-            return refuse(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, &message);
-        }
-        batch => batch.data(context),
-    };
+    let request = request.data(context);
     GraphQLResponse::from(state.schema.execute_batch(request).await).into_response()
 }
 
