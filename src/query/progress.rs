@@ -4,12 +4,11 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::DatabaseConnection;
 use tokio::sync::watch;
 
 use super::QueryError;
-use super::projector::PROJECTOR_NAME;
-use super::store::checkpoints;
+use super::projector::load_checkpoint;
 use crate::event_log::{EventLog, Position};
 
 /// `readModel`: the read side's position against the log's head.
@@ -64,13 +63,7 @@ impl ReadProgress {
     }
 
     pub async fn status(&self) -> Result<ReadModelStatus, QueryError> {
-        let position = checkpoints::Entity::find_by_id(PROJECTOR_NAME.to_owned())
-            .one(&self.read_db)
-            .await?
-            .map_or(Position::ORIGIN, |row| Position {
-                tx: row.tx,
-                seq: row.seq,
-            });
+        let position = load_checkpoint(&self.read_db).await?;
         let lag = self.log.lag(position).await?;
         let lag_seconds = lag.oldest_pending_at.map_or(0.0, |oldest| {
             (Utc::now() - oldest)

@@ -8,7 +8,7 @@ use crate::event_log::Position;
 use crate::query::store::checkpoints::{ActiveModel, Column, Entity};
 
 /// The read model's projector, by name in `projector_checkpoints`.
-pub const PROJECTOR_NAME: &str = "read_model";
+const PROJECTOR_NAME: &str = "read_model";
 
 pub async fn load(db: &impl ConnectionTrait) -> Result<Position, DbErr> {
     let row = Entity::find_by_id(PROJECTOR_NAME.to_owned())

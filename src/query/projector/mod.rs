@@ -24,7 +24,7 @@ use super::changes::{Change, ChangeFeed};
 use crate::db;
 use crate::event_log::{EventLog, Position, RecordedEvent};
 
-pub use checkpoint::{PROJECTOR_NAME, load as load_checkpoint};
+pub use checkpoint::load as load_checkpoint;
 
 const BATCH_SIZE: u64 = 500;
 /// How soon to look again when an older transaction still holds back newer events.
