@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, TestDatabase, assert_no_errors, error_code, test_config};
 use crate::on_both_databases;
+use crate::values::INVALID_CONSISTENCY_TOKENS;
 
 const CONSISTENCY_TOKEN: &str = "X-Consistency-Token";
 
@@ -213,7 +214,7 @@ async fn an_invalid_consistency_token_is_bad_user_input(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    for token in ["garbage", "not.a-token", "?"] {
+    for token in INVALID_CONSISTENCY_TOKENS {
         let (status, body) = query_at(&app, token, "{ readModel { position } }", json!({})).await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{token:?}: {body}");
         assert!((400..500).contains(&status), "{token:?}: status {status}");

@@ -2,6 +2,8 @@
 //! each test on its own database, on SQLite and on Postgres.
 
 mod helpers;
+#[path = "../fixtures/values.rs"]
+mod values;
 
 mod auth;
 mod cli;

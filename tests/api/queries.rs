@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, assert_no_errors, error_code};
 use crate::on_both_databases;
+use crate::values::INVALID_CURSORS;
 
 const USER_ORDERS: [&str; 4] = ["NAME_ASC", "NAME_DESC", "CREATED_AT_ASC", "CREATED_AT_DESC"];
 const ROSTER_SIZE: usize = 25;
@@ -739,8 +740,7 @@ async fn a_garbage_cursor_is_bad_user_input(backend: Backend) {
     };
     app.organization_with_user().await;
     app.settle().await;
-    // The second is well-formed base64 of a JSON object that is no cursor.
-    for garbage in ["not a cursor", "eyJ4IjoxfQ"] {
+    for garbage in INVALID_CURSORS {
         for (list, arguments) in [
             (List::Users, json!({ "first": 5, "after": garbage })),
             (List::Users, json!({ "last": 5, "before": garbage })),

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, WsClient, assert_no_errors, error_code};
 use crate::on_both_databases;
+use crate::values::INVALID_POSITIONS;
 
 const USER_CHANGE: &str = "kind userId organizationId event position
     user { id name email role status version organization { id } }";
@@ -791,7 +792,7 @@ async fn a_malformed_after_position_is_refused_as_bad_user_input(backend: Backen
         ("userChanged", user_changed()),
         ("organizationChanged", organization_changed()),
     ] {
-        for bad in ["not-a-position", "1.2.3", "-1.5"] {
+        for bad in INVALID_POSITIONS {
             for protocol in [Protocol::TransportWs, Protocol::LegacyWs] {
                 let mut listener =
                     Listener::admin(&app, protocol, &query, json!({ "after": bad })).await;
