@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::{SinkExt, StreamExt};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use libtest_mimic::Trial;
 use rosterql::auth::{Role, TokenKeys};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
@@ -14,8 +15,9 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::commands::{assert_no_internal_detail, input, mutation_document, snapshot};
-use crate::helpers::{Backend, JWT_SECRET, TestApp, WsClient, assert_no_errors, error_code};
-use crate::on_both_databases;
+use crate::support::{
+    JWT_SECRET, TestApp, WsClient, assert_no_errors, error_code, on_both_databases,
+};
 
 /// A query any caller, even an anonymous one, may run.
 const PUBLIC_QUERY: &str = "{ organizations { totalCount } }";
@@ -285,11 +287,8 @@ async fn user_created_as_seen_over_websocket_by(
 // ---------------------------------------------------------------------------------------
 
 async fn every_mutation_is_unauthenticated_for_anonymous_forbidden_for_viewers_and_ok_for_admins(
-    backend: Backend,
+    app: TestApp,
 ) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
     let (acme, ada) = acme_with_ada(&app).await;
     // In this order, each step is a valid command for an admin.
     let steps = [
@@ -348,10 +347,7 @@ async fn every_mutation_is_unauthenticated_for_anonymous_forbidden_for_viewers_a
 // Emails
 // ---------------------------------------------------------------------------------------
 
-async fn an_admin_reads_emails(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn an_admin_reads_emails(app: TestApp) {
     let (acme, ada) = acme_with_ada(&app).await;
     app.create_user(&acme, "grace@example.com", "Grace Hopper")
         .await;
@@ -377,11 +373,8 @@ async fn an_admin_reads_emails(backend: Backend) {
 }
 
 async fn viewers_and_anonymous_callers_get_a_null_email_and_a_forbidden_error_at_its_path(
-    backend: Backend,
+    app: TestApp,
 ) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
     let (acme, ada) = acme_with_ada(&app).await;
     app.create_user(&acme, "grace@example.com", "Grace Hopper")
         .await;
@@ -418,12 +411,7 @@ async fn viewers_and_anonymous_callers_get_a_null_email_and_a_forbidden_error_at
     }
 }
 
-async fn user_by_email_is_unauthenticated_for_anonymous_and_forbidden_for_viewers(
-    backend: Backend,
-) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn user_by_email_is_unauthenticated_for_anonymous_and_forbidden_for_viewers(app: TestApp) {
     acme_with_ada(&app).await;
     let query = "{ userByEmail(email: \"ada@example.com\") { name } }";
     for (token, code) in [
@@ -436,10 +424,7 @@ async fn user_by_email_is_unauthenticated_for_anonymous_and_forbidden_for_viewer
     }
 }
 
-async fn an_admin_finds_a_user_by_email_trimmed_and_case_insensitively(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn an_admin_finds_a_user_by_email_trimmed_and_case_insensitively(app: TestApp) {
     let (_, ada) = acme_with_ada(&app).await;
     let query = "query($email: String!) { userByEmail(email: $email) { id email } }";
     for email in ["ada@example.com", "  ADA@Example.COM "] {
@@ -458,10 +443,7 @@ async fn an_admin_finds_a_user_by_email_trimmed_and_case_insensitively(backend: 
     assert!(body["data"]["userByEmail"].is_null(), "{body}");
 }
 
-async fn only_admins_find_users_by_a_search_on_their_email(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn only_admins_find_users_by_a_search_on_their_email(app: TestApp) {
     let (acme, _) = acme_with_ada(&app).await;
     app.create_user(&acme, "grace@navy.mil", "Grace Hopper")
         .await;
@@ -492,20 +474,14 @@ async fn only_admins_find_users_by_a_search_on_their_email(backend: Backend) {
 // Bad tokens on HTTP
 // ---------------------------------------------------------------------------------------
 
-async fn a_garbage_token_is_unauthenticated_never_anonymous(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn a_garbage_token_is_unauthenticated_never_anonymous(app: TestApp) {
     acme_with_ada(&app).await;
     for garbage in ["Bearer garbage", "Bearer not.a.jwt", "Bearer "] {
         assert_refused_as_unauthenticated(&app, garbage).await;
     }
 }
 
-async fn an_expired_token_is_unauthenticated(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn an_expired_token_is_unauthenticated(app: TestApp) {
     acme_with_ada(&app).await;
     // The same claims with a future `exp` are an admin's.
     let fresh = format!("Bearer {}", admin_token_expiring_in(3600));
@@ -528,19 +504,13 @@ async fn an_expired_token_is_unauthenticated(backend: Backend) {
     }
 }
 
-async fn a_token_signed_with_another_secret_is_unauthenticated(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn a_token_signed_with_another_secret_is_unauthenticated(app: TestApp) {
     acme_with_ada(&app).await;
     assert_refused_as_unauthenticated(&app, &format!("Bearer {}", admin_token_of_another_secret()))
         .await;
 }
 
-async fn a_token_with_an_unknown_role_or_no_expiry_is_unauthenticated(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn a_token_with_an_unknown_role_or_no_expiry_is_unauthenticated(app: TestApp) {
     acme_with_ada(&app).await;
     let in_an_hour = unix_now() + 3600;
     for claims in [
@@ -551,10 +521,7 @@ async fn a_token_with_an_unknown_role_or_no_expiry_is_unauthenticated(backend: B
     }
 }
 
-async fn an_authorization_that_is_not_a_bearer_token_is_unauthenticated(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn an_authorization_that_is_not_a_bearer_token_is_unauthenticated(app: TestApp) {
     acme_with_ada(&app).await;
     let admin = app.admin.clone();
     for authorization in [
@@ -571,10 +538,7 @@ async fn an_authorization_that_is_not_a_bearer_token_is_unauthenticated(backend:
 // Tokens on WebSocket
 // ---------------------------------------------------------------------------------------
 
-async fn a_websocket_initialised_with_an_admin_token_streams_emails(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn a_websocket_initialised_with_an_admin_token_streams_emails(app: TestApp) {
     let (acme, _) = acme_with_ada(&app).await;
     let payload = user_created_as_seen_over_websocket_by(&app, &app.admin, &acme).await;
     assert!(payload.get("errors").is_none(), "{payload}");
@@ -585,11 +549,8 @@ async fn a_websocket_initialised_with_an_admin_token_streams_emails(backend: Bac
 }
 
 async fn a_websocket_initialised_with_a_viewer_token_streams_null_emails_with_forbidden(
-    backend: Backend,
+    app: TestApp,
 ) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
     let (acme, _) = acme_with_ada(&app).await;
     let payload = user_created_as_seen_over_websocket_by(&app, &app.viewer, &acme).await;
     assert_eq!(
@@ -602,10 +563,7 @@ async fn a_websocket_initialised_with_a_viewer_token_streams_null_emails_with_fo
     );
 }
 
-async fn a_websocket_initialised_with_a_bad_token_gets_no_connection_ack(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn a_websocket_initialised_with_a_bad_token_gets_no_connection_ack(app: TestApp) {
     let admin = format!("Bearer {}", app.admin);
     for protocol in ["graphql-transport-ws", "graphql-ws"] {
         for authorization in [Some(admin.as_str()), None] {
@@ -623,19 +581,21 @@ async fn a_websocket_initialised_with_a_bad_token_gets_no_connection_ack(backend
     }
 }
 
-on_both_databases!(
-    every_mutation_is_unauthenticated_for_anonymous_forbidden_for_viewers_and_ok_for_admins,
-    an_admin_reads_emails,
-    viewers_and_anonymous_callers_get_a_null_email_and_a_forbidden_error_at_its_path,
-    user_by_email_is_unauthenticated_for_anonymous_and_forbidden_for_viewers,
-    an_admin_finds_a_user_by_email_trimmed_and_case_insensitively,
-    only_admins_find_users_by_a_search_on_their_email,
-    a_garbage_token_is_unauthenticated_never_anonymous,
-    an_expired_token_is_unauthenticated,
-    a_token_signed_with_another_secret_is_unauthenticated,
-    a_token_with_an_unknown_role_or_no_expiry_is_unauthenticated,
-    an_authorization_that_is_not_a_bearer_token_is_unauthenticated,
-    a_websocket_initialised_with_an_admin_token_streams_emails,
-    a_websocket_initialised_with_a_viewer_token_streams_null_emails_with_forbidden,
-    a_websocket_initialised_with_a_bad_token_gets_no_connection_ack,
-);
+pub(crate) fn trials() -> Vec<Trial> {
+    on_both_databases!(
+        every_mutation_is_unauthenticated_for_anonymous_forbidden_for_viewers_and_ok_for_admins,
+        an_admin_reads_emails,
+        viewers_and_anonymous_callers_get_a_null_email_and_a_forbidden_error_at_its_path,
+        user_by_email_is_unauthenticated_for_anonymous_and_forbidden_for_viewers,
+        an_admin_finds_a_user_by_email_trimmed_and_case_insensitively,
+        only_admins_find_users_by_a_search_on_their_email,
+        a_garbage_token_is_unauthenticated_never_anonymous,
+        an_expired_token_is_unauthenticated,
+        a_token_signed_with_another_secret_is_unauthenticated,
+        a_token_with_an_unknown_role_or_no_expiry_is_unauthenticated,
+        an_authorization_that_is_not_a_bearer_token_is_unauthenticated,
+        a_websocket_initialised_with_an_admin_token_streams_emails,
+        a_websocket_initialised_with_a_viewer_token_streams_null_emails_with_forbidden,
+        a_websocket_initialised_with_a_bad_token_gets_no_connection_ack,
+    )
+}

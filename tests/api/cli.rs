@@ -2,12 +2,13 @@
 
 use std::process::{Command, Output};
 
+use libtest_mimic::Trial;
 use serde_json::json;
 
-use crate::helpers::{
-    Backend, JWT_SECRET, TestApp, TestDatabase, assert_no_errors, keys, test_config,
+use crate::support::{
+    JWT_SECRET, TestApp, TestDatabase, assert_no_errors, keys, on_both_databases, test_config,
+    without_database,
 };
-use crate::on_both_databases;
 
 /// Runs `rosterql args…` against `database_url`, with nothing inherited from the
 /// environment that could change its configuration.
@@ -31,7 +32,6 @@ fn succeeded(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).expect("UTF-8 output")
 }
 
-#[test]
 fn schema_prints_the_committed_sdl() {
     let printed = succeeded(&rosterql("sqlite::memory:", &["schema"]));
     let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql"))
@@ -39,7 +39,6 @@ fn schema_prints_the_committed_sdl() {
     assert_eq!(printed, committed);
 }
 
-#[test]
 fn token_prints_a_token_signed_with_the_configured_secret() {
     let printed = succeeded(&rosterql(
         "sqlite::memory:",
@@ -64,17 +63,13 @@ fn token_prints_a_token_signed_with_the_configured_secret() {
     );
 }
 
-#[test]
 fn token_without_a_secret_refuses_and_says_why() {
     let output = rosterql("sqlite::memory:", &["token", "--role", "admin"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("ROSTERQL_JWT_SECRET"));
 }
 
-async fn seeded_data_is_projected_and_rebuilds_identically(backend: Backend) {
-    let Some(database) = TestDatabase::create(backend).await else {
-        return;
-    };
+async fn seeded_data_is_projected_and_rebuilds_identically(database: TestDatabase) {
     succeeded(&rosterql(&database.url, &["migrate"]));
     succeeded(&rosterql(
         &database.url,
@@ -108,4 +103,14 @@ async fn seeded_data_is_projected_and_rebuilds_identically(backend: Backend) {
     app.stop().await;
 }
 
-on_both_databases!(seeded_data_is_projected_and_rebuilds_identically);
+pub(crate) fn trials() -> Vec<Trial> {
+    let mut trials = without_database!(
+        schema_prints_the_committed_sdl,
+        token_prints_a_token_signed_with_the_configured_secret,
+        token_without_a_secret_refuses_and_says_why,
+    );
+    trials.extend(on_both_databases!(
+        seeded_data_is_projected_and_rebuilds_identically
+    ));
+    trials
+}

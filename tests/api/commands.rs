@@ -3,11 +3,11 @@
 //! each refusal leaving nothing half-written (no new event, the same read side) and no
 //! internal detail in its message.
 
+use libtest_mimic::Trial;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Backend, TestApp, assert_no_errors, error_code};
-use crate::on_both_databases;
+use crate::support::{TestApp, assert_no_errors, error_code, on_both_databases};
 use crate::values::{
     BLANK_NAMES, INVALID_EMAILS, INVALID_IDS, INVALID_SLUGS, LONGEST_EMAIL, LONGEST_NAME,
     OVER_LONG_EMAIL, OVER_LONG_NAMES, VALID_SLUGS,
@@ -272,10 +272,7 @@ fn changed(before: &Value, after: &Value, changes: Value) -> Value {
 // Accepted commands
 // ---------------------------------------------------------------------------------------
 
-async fn creating_an_organization_starts_it_at_version_one_with_no_members(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn creating_an_organization_starts_it_at_version_one_with_no_members(app: TestApp) {
     let payload = accepted(
         &app,
         "createOrganization",
@@ -307,12 +304,7 @@ async fn creating_an_organization_starts_it_at_version_one_with_no_members(backe
     );
 }
 
-async fn renaming_an_organization_grows_its_version_and_renames_it_on_its_members(
-    backend: Backend,
-) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn renaming_an_organization_grows_its_version_and_renames_it_on_its_members(app: TestApp) {
     let (acme, ada) = acme_with_ada(&app).await;
     let grace = add_user(&app, &acme, "grace@example.com", "Grace Hopper").await;
     let globex = add_organization(&app, "globex", "Globex").await;
@@ -369,10 +361,7 @@ async fn renaming_an_organization_grows_its_version_and_renames_it_on_its_member
     );
 }
 
-async fn a_created_user_is_active_at_version_one_with_the_given_role_or_member(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn a_created_user_is_active_at_version_one_with_the_given_role_or_member(app: TestApp) {
     let acme = add_organization(&app, "acme", "Acme").await;
     let payload = accepted(
         &app,
@@ -422,10 +411,7 @@ async fn a_created_user_is_active_at_version_one_with_the_given_role_or_member(b
     assert_eq!(listed_ids(&app, Some(&acme), json!(null)).await, [ada, gus]);
 }
 
-async fn names_are_trimmed_and_emails_trimmed_and_lower_cased(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn names_are_trimmed_and_emails_trimmed_and_lower_cased(app: TestApp) {
     let organization = accepted(
         &app,
         "createOrganization",
@@ -479,10 +465,7 @@ async fn names_are_trimmed_and_emails_trimmed_and_lower_cased(backend: Backend) 
     );
 }
 
-async fn every_accepted_user_command_grows_the_version_by_exactly_one(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn every_accepted_user_command_grows_the_version_by_exactly_one(app: TestApp) {
     let (_, ada) = acme_with_ada(&app).await;
     let mut tokens = Vec::new();
     for (version, (mutation, fields)) in (1..).zip(user_commands()) {
@@ -511,10 +494,7 @@ async fn every_accepted_user_command_grows_the_version_by_exactly_one(backend: B
     }
 }
 
-async fn renaming_a_user_changes_only_its_name(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn renaming_a_user_changes_only_its_name(app: TestApp) {
     let (acme, ada) = acme_with_ada(&app).await;
     let before = read_user(&app, &ada).await;
     let after = change_user(
@@ -540,10 +520,7 @@ async fn renaming_a_user_changes_only_its_name(backend: Backend) {
     );
 }
 
-async fn changing_a_users_email_changes_only_its_email(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn changing_a_users_email_changes_only_its_email(app: TestApp) {
     let (_, ada) = acme_with_ada(&app).await;
     let before = read_user(&app, &ada).await;
     let after = change_user(
@@ -565,10 +542,7 @@ async fn changing_a_users_email_changes_only_its_email(backend: Backend) {
     assert!(id_by_email(&app, "ada@example.com").await.is_null());
 }
 
-async fn changing_a_users_role_changes_only_its_role(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn changing_a_users_role_changes_only_its_role(app: TestApp) {
     let (acme, ada) = acme_with_ada(&app).await;
     let before = read_user(&app, &ada).await;
     let after = change_user(&app, "changeUserRole", &ada, 1, json!({ "role": "OWNER" })).await;
@@ -584,10 +558,7 @@ async fn changing_a_users_role_changes_only_its_role(backend: Backend) {
     );
 }
 
-async fn suspending_and_reactivating_a_user_changes_only_its_status(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn suspending_and_reactivating_a_user_changes_only_its_status(app: TestApp) {
     let (acme, ada) = acme_with_ada(&app).await;
     let active = read_user(&app, &ada).await;
     let suspended = change_user(
@@ -620,10 +591,7 @@ async fn suspending_and_reactivating_a_user_changes_only_its_status(backend: Bac
     assert_eq!(again["status"], "SUSPENDED", "a reason is optional");
 }
 
-async fn deleting_a_user_removes_it_from_the_read_side(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn deleting_a_user_removes_it_from_the_read_side(app: TestApp) {
     let (acme, ada) = acme_with_ada(&app).await;
     let grace = add_user(&app, &acme, "grace@example.com", "Grace Hopper").await;
     let payload = accepted(&app, "deleteUser", input(&ada, 1, json!({}))).await;
@@ -636,10 +604,7 @@ async fn deleting_a_user_removes_it_from_the_read_side(backend: Backend) {
     assert_eq!(listed_ids(&app, Some(&acme), json!(null)).await, [grace]);
 }
 
-async fn member_counts_track_created_suspended_reactivated_and_deleted_users(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn member_counts_track_created_suspended_reactivated_and_deleted_users(app: TestApp) {
     let (acme, ada) = acme_with_ada(&app).await;
     let counts = |members: i64, active: i64| (json!(members), json!(active));
     assert_eq!(member_counts(&app, &acme).await, counts(1, 1));
@@ -667,10 +632,7 @@ async fn member_counts_track_created_suspended_reactivated_and_deleted_users(bac
     );
 }
 
-async fn a_deleted_users_email_is_free_again_and_its_id_stays_not_found(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn a_deleted_users_email_is_free_again_and_its_id_stays_not_found(app: TestApp) {
     let (acme, ada) = acme_with_ada(&app).await;
     let grace = add_user(&app, &acme, "grace@example.com", "Grace Hopper").await;
     accepted(&app, "deleteUser", input(&ada, 1, json!({}))).await;
@@ -702,10 +664,7 @@ async fn a_deleted_users_email_is_free_again_and_its_id_stays_not_found(backend:
 // Refused commands
 // ---------------------------------------------------------------------------------------
 
-async fn empty_blank_or_over_long_names_are_refused_naming_the_name_field(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn empty_blank_or_over_long_names_are_refused_naming_the_name_field(app: TestApp) {
     let (acme, ada) = acme_with_ada(&app).await;
     for name in BLANK_NAMES.iter().chain(OVER_LONG_NAMES) {
         let inputs = [
@@ -732,10 +691,7 @@ async fn empty_blank_or_over_long_names_are_refused_naming_the_name_field(backen
     assert_eq!(user["name"], LONGEST_NAME, "200 characters is a valid name");
 }
 
-async fn malformed_or_over_long_emails_are_refused_naming_the_email_field(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn malformed_or_over_long_emails_are_refused_naming_the_email_field(app: TestApp) {
     let (acme, ada) = acme_with_ada(&app).await;
     assert_eq!((LONGEST_EMAIL.len(), OVER_LONG_EMAIL.len()), (254, 255));
     assert!(INVALID_EMAILS.contains(&OVER_LONG_EMAIL));
@@ -764,10 +720,7 @@ async fn malformed_or_over_long_emails_are_refused_naming_the_email_field(backen
     );
 }
 
-async fn malformed_slugs_are_refused_naming_the_slug_field(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn malformed_slugs_are_refused_naming_the_slug_field(app: TestApp) {
     acme_with_ada(&app).await;
     for slug in INVALID_SLUGS {
         refused_input(
@@ -789,10 +742,7 @@ async fn malformed_slugs_are_refused_naming_the_slug_field(backend: Backend) {
     }
 }
 
-async fn malformed_ids_are_refused_naming_the_field_that_holds_them(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn malformed_ids_are_refused_naming_the_field_that_holds_them(app: TestApp) {
     acme_with_ada(&app).await;
     for id in INVALID_IDS {
         for (mutation, fields) in commands_by_id() {
@@ -804,10 +754,7 @@ async fn malformed_ids_are_refused_naming_the_field_that_holds_them(backend: Bac
     }
 }
 
-async fn commands_on_unknown_ids_are_not_found(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn commands_on_unknown_ids_are_not_found(app: TestApp) {
     let (acme, ada) = acme_with_ada(&app).await;
     let unknown = Uuid::new_v4().to_string();
     for (mutation, fields) in commands_by_id() {
@@ -830,10 +777,7 @@ async fn commands_on_unknown_ids_are_not_found(backend: Backend) {
     .await;
 }
 
-async fn creating_a_user_in_an_unknown_organization_is_not_found(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn creating_a_user_in_an_unknown_organization_is_not_found(app: TestApp) {
     let (_, ada) = acme_with_ada(&app).await;
     for organization_id in [Uuid::new_v4().to_string(), ada] {
         let create = json!({ "organizationId": organization_id, "email": "grace@example.com", "name": "Grace Hopper" });
@@ -841,10 +785,7 @@ async fn creating_a_user_in_an_unknown_organization_is_not_found(backend: Backen
     }
 }
 
-async fn a_stale_or_future_expected_version_is_a_version_conflict_naming_both(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn a_stale_or_future_expected_version_is_a_version_conflict_naming_both(app: TestApp) {
     let (acme, ada) = acme_with_ada(&app).await;
     let grace = add_user(&app, &acme, "grace@example.com", "Grace Hopper").await;
     accepted(
@@ -905,10 +846,7 @@ async fn a_stale_or_future_expected_version_is_a_version_conflict_naming_both(ba
     change_user(&app, "reactivateUser", &grace, 2, json!({})).await;
 }
 
-async fn a_taken_email_is_already_exists_without_leaking_sql(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn a_taken_email_is_already_exists_without_leaking_sql(app: TestApp) {
     let (acme, ada) = acme_with_ada(&app).await;
     let grace = add_user(&app, &acme, "grace@example.com", "Grace Hopper").await;
     let globex = add_organization(&app, "globex", "Globex").await;
@@ -941,10 +879,7 @@ async fn a_taken_email_is_already_exists_without_leaking_sql(backend: Backend) {
     .await;
 }
 
-async fn a_taken_slug_is_already_exists_without_leaking_sql(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn a_taken_slug_is_already_exists_without_leaking_sql(app: TestApp) {
     acme_with_ada(&app).await;
     let error = refused(
         &app,
@@ -962,12 +897,7 @@ async fn a_taken_slug_is_already_exists_without_leaking_sql(backend: Backend) {
     .await;
 }
 
-async fn suspending_a_suspended_user_or_reactivating_an_active_one_is_bad_user_input(
-    backend: Backend,
-) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn suspending_a_suspended_user_or_reactivating_an_active_one_is_bad_user_input(app: TestApp) {
     let (acme, ada) = acme_with_ada(&app).await;
     let grace = add_user(&app, &acme, "grace@example.com", "Grace Hopper").await;
     accepted(&app, "suspendUser", input(&grace, 1, json!({}))).await;
@@ -990,27 +920,29 @@ async fn suspending_a_suspended_user_or_reactivating_an_active_one_is_bad_user_i
     assert_eq!(read_user(&app, &grace).await["status"], "SUSPENDED");
 }
 
-on_both_databases!(
-    creating_an_organization_starts_it_at_version_one_with_no_members,
-    renaming_an_organization_grows_its_version_and_renames_it_on_its_members,
-    a_created_user_is_active_at_version_one_with_the_given_role_or_member,
-    names_are_trimmed_and_emails_trimmed_and_lower_cased,
-    every_accepted_user_command_grows_the_version_by_exactly_one,
-    renaming_a_user_changes_only_its_name,
-    changing_a_users_email_changes_only_its_email,
-    changing_a_users_role_changes_only_its_role,
-    suspending_and_reactivating_a_user_changes_only_its_status,
-    deleting_a_user_removes_it_from_the_read_side,
-    member_counts_track_created_suspended_reactivated_and_deleted_users,
-    a_deleted_users_email_is_free_again_and_its_id_stays_not_found,
-    empty_blank_or_over_long_names_are_refused_naming_the_name_field,
-    malformed_or_over_long_emails_are_refused_naming_the_email_field,
-    malformed_slugs_are_refused_naming_the_slug_field,
-    malformed_ids_are_refused_naming_the_field_that_holds_them,
-    commands_on_unknown_ids_are_not_found,
-    creating_a_user_in_an_unknown_organization_is_not_found,
-    a_stale_or_future_expected_version_is_a_version_conflict_naming_both,
-    a_taken_email_is_already_exists_without_leaking_sql,
-    a_taken_slug_is_already_exists_without_leaking_sql,
-    suspending_a_suspended_user_or_reactivating_an_active_one_is_bad_user_input,
-);
+pub(crate) fn trials() -> Vec<Trial> {
+    on_both_databases!(
+        creating_an_organization_starts_it_at_version_one_with_no_members,
+        renaming_an_organization_grows_its_version_and_renames_it_on_its_members,
+        a_created_user_is_active_at_version_one_with_the_given_role_or_member,
+        names_are_trimmed_and_emails_trimmed_and_lower_cased,
+        every_accepted_user_command_grows_the_version_by_exactly_one,
+        renaming_a_user_changes_only_its_name,
+        changing_a_users_email_changes_only_its_email,
+        changing_a_users_role_changes_only_its_role,
+        suspending_and_reactivating_a_user_changes_only_its_status,
+        deleting_a_user_removes_it_from_the_read_side,
+        member_counts_track_created_suspended_reactivated_and_deleted_users,
+        a_deleted_users_email_is_free_again_and_its_id_stays_not_found,
+        empty_blank_or_over_long_names_are_refused_naming_the_name_field,
+        malformed_or_over_long_emails_are_refused_naming_the_email_field,
+        malformed_slugs_are_refused_naming_the_slug_field,
+        malformed_ids_are_refused_naming_the_field_that_holds_them,
+        commands_on_unknown_ids_are_not_found,
+        creating_a_user_in_an_unknown_organization_is_not_found,
+        a_stale_or_future_expected_version_is_a_version_conflict_naming_both,
+        a_taken_email_is_already_exists_without_leaking_sql,
+        a_taken_slug_is_already_exists_without_leaking_sql,
+        suspending_a_suspended_user_or_reactivating_an_active_one_is_bad_user_input,
+    )
+}

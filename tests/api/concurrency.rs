@@ -5,10 +5,10 @@
 use std::collections::HashSet;
 
 use futures_util::future::join_all;
+use libtest_mimic::Trial;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, WsClient, assert_no_errors};
-use crate::on_both_databases;
+use crate::support::{TestApp, WsClient, assert_no_errors, on_both_databases};
 
 /// How many requests race at once.
 const RACERS: usize = 20;
@@ -113,10 +113,7 @@ async fn projected_members(app: &TestApp, organization_id: &str) -> (Value, Valu
     )
 }
 
-async fn of_many_renames_at_the_same_version_exactly_one_is_accepted(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn of_many_renames_at_the_same_version_exactly_one_is_accepted(app: TestApp) {
     let (_, user_id) = one_user(&app).await;
 
     let names: Vec<String> = (0..RACERS).map(|racer| format!("Racer {racer}")).collect();
@@ -208,12 +205,7 @@ async fn next_user_change(client: &mut WsClient) -> Value {
     payload["data"]["userChanged"].clone()
 }
 
-async fn writers_that_retry_on_conflict_all_land_once_each_with_consecutive_versions(
-    backend: Backend,
-) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn writers_that_retry_on_conflict_all_land_once_each_with_consecutive_versions(app: TestApp) {
     let (_, user_id) = one_user(&app).await;
     const WRITERS: usize = 8;
     const RENAMES_EACH: usize = 3;
@@ -292,10 +284,7 @@ fn exactly_one_takes_the_key(outcomes: &[Result<Value, Value>], field: &str) -> 
     winners[0]
 }
 
-async fn of_many_signups_with_one_email_exactly_one_creates_a_user(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn of_many_signups_with_one_email_exactly_one_creates_a_user(app: TestApp) {
     let organization = app.create_organization("acme", "Acme").await;
     let organization_id = organization["organizationId"].as_str().expect("an id");
 
@@ -330,10 +319,7 @@ async fn of_many_signups_with_one_email_exactly_one_creates_a_user(backend: Back
     );
 }
 
-async fn of_many_organizations_with_one_slug_exactly_one_is_created(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn of_many_organizations_with_one_slug_exactly_one_is_created(app: TestApp) {
     let names: Vec<String> = (0..RACERS).map(|racer| format!("Acme {racer}")).collect();
     let outcomes = join_all(names.iter().map(|name| {
         let input = json!({ "slug": "acme", "name": name });
@@ -357,12 +343,7 @@ async fn of_many_organizations_with_one_slug_exactly_one_is_created(backend: Bac
     );
 }
 
-async fn many_concurrent_signups_in_one_organization_all_land_and_are_all_counted(
-    backend: Backend,
-) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn many_concurrent_signups_in_one_organization_all_land_and_are_all_counted(app: TestApp) {
     let organization = app.create_organization("acme", "Acme").await;
     let organization_id = organization["organizationId"].as_str().expect("an id");
 
@@ -400,10 +381,12 @@ async fn many_concurrent_signups_in_one_organization_all_land_and_are_all_counte
     assert_eq!(listed, expected);
 }
 
-on_both_databases!(
-    of_many_renames_at_the_same_version_exactly_one_is_accepted,
-    writers_that_retry_on_conflict_all_land_once_each_with_consecutive_versions,
-    of_many_signups_with_one_email_exactly_one_creates_a_user,
-    of_many_organizations_with_one_slug_exactly_one_is_created,
-    many_concurrent_signups_in_one_organization_all_land_and_are_all_counted,
-);
+pub(crate) fn trials() -> Vec<Trial> {
+    on_both_databases!(
+        of_many_renames_at_the_same_version_exactly_one_is_accepted,
+        writers_that_retry_on_conflict_all_land_once_each_with_consecutive_versions,
+        of_many_signups_with_one_email_exactly_one_creates_a_user,
+        of_many_organizations_with_one_slug_exactly_one_is_created,
+        many_concurrent_signups_in_one_organization_all_land_and_are_all_counted,
+    )
+}

@@ -3,10 +3,10 @@
 
 use std::time::{Duration, Instant};
 
+use libtest_mimic::Trial;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, TestDatabase, assert_no_errors, error_code, test_config};
-use crate::on_both_databases;
+use crate::support::{TestApp, TestDatabase, assert_no_errors, error_code, on_both_databases};
 use crate::values::INVALID_CONSISTENCY_TOKENS;
 
 const CONSISTENCY_TOKEN: &str = "X-Consistency-Token";
@@ -69,10 +69,7 @@ fn far_ahead(token: &str) -> String {
     format!("{head}.{}", sequence + 1_000_000)
 }
 
-async fn a_query_sent_with_a_rename_token_sees_the_new_name(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn a_query_sent_with_a_rename_token_sees_the_new_name(app: TestApp) {
     let (_, created) = app.organization_with_user().await;
     let id = created["userId"].clone();
     let mut version = created["version"].as_i64().expect("a version");
@@ -95,12 +92,7 @@ async fn a_query_sent_with_a_rename_token_sees_the_new_name(backend: Backend) {
     }
 }
 
-async fn a_query_sent_with_an_organization_rename_token_sees_the_new_name_on_members(
-    backend: Backend,
-) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn a_query_sent_with_an_organization_rename_token_sees_the_new_name_on_members(app: TestApp) {
     let (organization_id, created) = app.organization_with_user().await;
     let input = json!({ "id": organization_id, "expectedVersion": 1, "name": "Acme Renamed" });
     let payload = mutate(
@@ -129,10 +121,7 @@ async fn a_query_sent_with_an_organization_rename_token_sees_the_new_name_on_mem
     );
 }
 
-async fn a_query_sent_with_a_create_token_sees_the_new_user(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn a_query_sent_with_a_create_token_sees_the_new_user(app: TestApp) {
     let (organization_id, _) = app.organization_with_user().await;
     let input = json!({ "organizationId": organization_id, "email": "grace@example.com", "name": "Grace Hopper" });
     let payload = mutate(
@@ -168,10 +157,7 @@ async fn a_query_sent_with_a_create_token_sees_the_new_user(backend: Backend) {
     assert_eq!(data["organization"]["activeMemberCount"], 2, "{data}");
 }
 
-async fn mutation_payloads_show_the_state_after_the_change(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn mutation_payloads_show_the_state_after_the_change(app: TestApp) {
     let (organization_id, created) = app.organization_with_user().await;
     let id = created["userId"].clone();
     let user = "version user { name status version }";
@@ -210,10 +196,7 @@ async fn mutation_payloads_show_the_state_after_the_change(backend: Backend) {
     );
 }
 
-async fn an_invalid_consistency_token_is_bad_user_input(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn an_invalid_consistency_token_is_bad_user_input(app: TestApp) {
     for token in INVALID_CONSISTENCY_TOKENS {
         let (status, body) = query_at(&app, token, "{ readModel { position } }", json!({})).await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{token:?}: {body}");
@@ -222,16 +205,10 @@ async fn an_invalid_consistency_token_is_bad_user_input(backend: Backend) {
 }
 
 async fn a_token_the_read_side_never_reaches_fails_with_consistency_timeout_after_the_bound(
-    backend: Backend,
+    database: TestDatabase,
 ) {
-    let Some(database) = TestDatabase::create(backend).await else {
-        return;
-    };
     let bound = Duration::from_millis(300);
-    let mut config = test_config(&database);
-    config.consistency_timeout = bound.into();
-    let mut app = TestApp::start(&config).await;
-    app.database = Some(database);
+    let app = TestApp::spawn_on(database, |config| config.consistency_timeout = bound.into()).await;
 
     let created = app.create_organization("acme", "Acme").await;
     let token = token_of(&created);
@@ -268,11 +245,13 @@ async fn a_token_the_read_side_never_reaches_fails_with_consistency_timeout_afte
     );
 }
 
-on_both_databases!(
-    a_query_sent_with_a_rename_token_sees_the_new_name,
-    a_query_sent_with_an_organization_rename_token_sees_the_new_name_on_members,
-    a_query_sent_with_a_create_token_sees_the_new_user,
-    mutation_payloads_show_the_state_after_the_change,
-    an_invalid_consistency_token_is_bad_user_input,
-    a_token_the_read_side_never_reaches_fails_with_consistency_timeout_after_the_bound,
-);
+pub(crate) fn trials() -> Vec<Trial> {
+    on_both_databases!(
+        a_query_sent_with_a_rename_token_sees_the_new_name,
+        a_query_sent_with_an_organization_rename_token_sees_the_new_name_on_members,
+        a_query_sent_with_a_create_token_sees_the_new_user,
+        mutation_payloads_show_the_state_after_the_change,
+        an_invalid_consistency_token_is_bad_user_input,
+        a_token_the_read_side_never_reaches_fails_with_consistency_timeout_after_the_bound,
+    )
+}

@@ -6,11 +6,12 @@
 
 use std::time::Duration;
 
+use libtest_mimic::Trial;
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::helpers::{Backend, TestApp, assert_no_errors};
+use crate::support::{TestApp, assert_no_errors, on_postgres};
 
 const HOLD: Duration = Duration::from_millis(600);
 
@@ -62,15 +63,11 @@ async fn slugs_on_the_read_side(app: &TestApp) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_event_that_commits_after_a_later_one_is_not_skipped() {
-    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
-        return;
-    };
+async fn an_event_that_commits_after_a_later_one_is_not_skipped(app: TestApp) {
     app.create_organization("before", "Before").await;
     app.settle().await;
 
-    let url = app.database.as_ref().expect("a database").url.clone();
+    let url = app.database().url.clone();
     let writer = Database::connect(url).await.expect("a second connection");
     let held = writer.begin().await.expect("a transaction");
     let held_id = Uuid::now_v7();
@@ -117,12 +114,8 @@ async fn an_event_that_commits_after_a_later_one_is_not_skipped() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_rolled_back_append_leaves_no_gap_that_stalls_the_projector() {
-    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
-        return;
-    };
-    let url = app.database.as_ref().expect("a database").url.clone();
+async fn a_rolled_back_append_leaves_no_gap_that_stalls_the_projector(app: TestApp) {
+    let url = app.database().url.clone();
     let writer = Database::connect(url).await.expect("a second connection");
     let abandoned = writer.begin().await.expect("a transaction");
     append_organization_created(&abandoned, Uuid::now_v7(), "abandoned").await;
@@ -145,4 +138,11 @@ async fn a_rolled_back_append_leaves_no_gap_that_stalls_the_projector() {
         body["data"]["organizations"]["nodes"],
         json!([{ "slug": "later" }])
     );
+}
+
+pub(crate) fn trials() -> Vec<Trial> {
+    on_postgres!(
+        an_event_that_commits_after_a_later_one_is_not_skipped,
+        a_rolled_back_append_leaves_no_gap_that_stalls_the_projector,
+    )
 }

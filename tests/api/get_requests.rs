@@ -1,9 +1,9 @@
 //! GraphQL over GET: queries run, mutations are refused (a link must never write).
 
+use libtest_mimic::Trial;
 use serde_json::Value;
 
-use crate::helpers::{Backend, TestApp, assert_no_errors, error_code};
-use crate::on_both_databases;
+use crate::support::{TestApp, assert_no_errors, error_code, on_both_databases};
 
 async fn get(app: &TestApp, query: &str) -> (u16, Option<String>, Value) {
     let response = app
@@ -22,10 +22,7 @@ async fn get(app: &TestApp, query: &str) -> (u16, Option<String>, Value) {
     (status, allow, response.json().await.expect("a JSON body"))
 }
 
-async fn a_mutation_over_get_is_refused_and_writes_nothing(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn a_mutation_over_get_is_refused_and_writes_nothing(app: TestApp) {
     let head = "{ organizations { totalCount } readModel { headPosition } }";
     let (status, _, before) = get(&app, head).await;
     assert_eq!(status, 200);
@@ -44,4 +41,6 @@ async fn a_mutation_over_get_is_refused_and_writes_nothing(backend: Backend) {
     assert_eq!(after["data"]["organizations"]["totalCount"], 0);
 }
 
-on_both_databases!(a_mutation_over_get_is_refused_and_writes_nothing);
+pub(crate) fn trials() -> Vec<Trial> {
+    on_both_databases!(a_mutation_over_get_is_refused_and_writes_nothing,)
+}

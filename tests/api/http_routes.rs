@@ -1,11 +1,11 @@
 //! The HTTP routes beside GraphQL itself (health, readiness, metrics, the offline GraphiQL
 //! playground) and GraphQL over HTTP's edges: GET, batches and bodies that are not JSON.
 
+use libtest_mimic::Trial;
 use regex::Regex;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, assert_no_errors, error_code};
-use crate::on_both_databases;
+use crate::support::{TestApp, assert_no_errors, error_code, on_both_databases};
 
 const ORGANIZATION_BY_SLUG: &str = "query($slug: String) { organization(slug: $slug) { id name } }";
 const USER_BY_ID: &str = "query($id: ID!) { user(id: $id) { id name } }";
@@ -39,17 +39,11 @@ fn slug_lookup(slug: &str) -> Value {
 // ---------------------------------------------------------------------------------------
 // Health, readiness, metrics
 
-async fn healthz_answers_200_while_the_process_serves(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn healthz_answers_200_while_the_process_serves(app: TestApp) {
     assert_eq!(get(&app, "/healthz").await.status().as_u16(), 200);
 }
 
-async fn readyz_answers_200_with_json_when_the_databases_and_projector_run(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn readyz_answers_200_with_json_when_the_databases_and_projector_run(app: TestApp) {
     let response = get(&app, "/readyz").await;
     assert_eq!(response.status().as_u16(), 200);
     let kind = content_type(&response);
@@ -116,10 +110,7 @@ async fn count_one_of_everything(app: &TestApp) {
 /// The process's first scrape must show what happened before it, as a standalone server's
 /// first Prometheus scrape would. (Metrics are per process: when another test scraped
 /// first, this one cannot tell; run alone, it can.)
-async fn the_metrics_count_what_happened_before_the_first_scrape(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn the_metrics_count_what_happened_before_the_first_scrape(app: TestApp) {
     count_one_of_everything(&app).await;
     let metrics = scrape(&app).await;
     assert!(
@@ -142,10 +133,7 @@ async fn the_metrics_count_what_happened_before_the_first_scrape(backend: Backen
 
 /// Counters only grow, and other tests share the process's recorder: each must grow by at
 /// least what this test did.
-async fn the_metrics_count_requests_commands_and_cache_hits_and_misses(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn the_metrics_count_requests_commands_and_cache_hits_and_misses(app: TestApp) {
     let before = scrape(&app).await;
     count_one_of_everything(&app).await;
     let after = scrape(&app).await;
@@ -177,10 +165,7 @@ async fn the_metrics_count_requests_commands_and_cache_hits_and_misses(backend: 
 // ---------------------------------------------------------------------------------------
 // GraphiQL
 
-async fn the_playground_is_served_with_only_local_assets(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn the_playground_is_served_with_only_local_assets(app: TestApp) {
     let response = get(&app, "/").await;
     assert_eq!(response.status().as_u16(), 200);
     let kind = content_type(&response);
@@ -237,10 +222,7 @@ async fn the_playground_is_served_with_only_local_assets(backend: Backend) {
 // ---------------------------------------------------------------------------------------
 // GraphQL over HTTP
 
-async fn graphql_over_get_answers_a_query(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn graphql_over_get_answers_a_query(app: TestApp) {
     let created = app.create_organization("acme", "Acme").await;
     let variables = json!({ "slug": "acme" }).to_string();
     let response = app
@@ -263,10 +245,7 @@ async fn graphql_over_get_answers_a_query(backend: Backend) {
     assert_eq!(body["data"]["organization"]["name"], "Acme", "{body}");
 }
 
-async fn a_batch_of_two_queries_answers_both_in_order(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn a_batch_of_two_queries_answers_both_in_order(app: TestApp) {
     let (organization_id, created) = app.organization_with_user().await;
     let batch = json!([
         slug_lookup("acme"),
@@ -287,10 +266,7 @@ async fn a_batch_of_two_queries_answers_both_in_order(backend: Backend) {
     assert_eq!(answers[1]["data"]["user"]["name"], created["user"]["name"]);
 }
 
-async fn a_batch_of_ten_is_answered_and_a_batch_of_eleven_is_refused_unrun(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn a_batch_of_ten_is_answered_and_a_batch_of_eleven_is_refused_unrun(app: TestApp) {
     let created = app.create_organization("acme", "Acme").await;
     let slugs: Vec<&str> = (0..10)
         .map(|index| if index % 2 == 0 { "acme" } else { "nobody" })
@@ -343,10 +319,7 @@ async fn a_batch_of_ten_is_answered_and_a_batch_of_eleven_is_refused_unrun(backe
     );
 }
 
-async fn a_body_that_is_not_json_is_a_client_error_never_a_server_error(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn a_body_that_is_not_json_is_a_client_error_never_a_server_error(app: TestApp) {
     for (content_type, body) in [
         ("application/json", "{ this is not json"),
         ("application/json", ""),
@@ -370,14 +343,16 @@ async fn a_body_that_is_not_json_is_a_client_error_never_a_server_error(backend:
     }
 }
 
-on_both_databases!(
-    healthz_answers_200_while_the_process_serves,
-    readyz_answers_200_with_json_when_the_databases_and_projector_run,
-    the_metrics_count_what_happened_before_the_first_scrape,
-    the_metrics_count_requests_commands_and_cache_hits_and_misses,
-    the_playground_is_served_with_only_local_assets,
-    graphql_over_get_answers_a_query,
-    a_batch_of_two_queries_answers_both_in_order,
-    a_batch_of_ten_is_answered_and_a_batch_of_eleven_is_refused_unrun,
-    a_body_that_is_not_json_is_a_client_error_never_a_server_error,
-);
+pub(crate) fn trials() -> Vec<Trial> {
+    on_both_databases!(
+        healthz_answers_200_while_the_process_serves,
+        readyz_answers_200_with_json_when_the_databases_and_projector_run,
+        the_metrics_count_what_happened_before_the_first_scrape,
+        the_metrics_count_requests_commands_and_cache_hits_and_misses,
+        the_playground_is_served_with_only_local_assets,
+        graphql_over_get_answers_a_query,
+        a_batch_of_two_queries_answers_both_in_order,
+        a_batch_of_ten_is_answered_and_a_batch_of_eleven_is_refused_unrun,
+        a_body_that_is_not_json_is_a_client_error_never_a_server_error,
+    )
+}

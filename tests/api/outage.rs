@@ -2,10 +2,11 @@
 //! a 500 or a leaked driver message. Postgres only: a test can pull a Postgres database out
 //! from under a running server (a SQLite file stays readable while it is open).
 
+use libtest_mimic::Trial;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, error_code};
+use crate::support::{TestApp, error_code, on_postgres};
 
 async fn readiness(app: &TestApp) -> (u16, Value) {
     let response = app
@@ -18,15 +19,11 @@ async fn readiness(app: &TestApp) -> (u16, Value) {
     (status, response.json().await.expect("a JSON body"))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_dropped_database_makes_the_server_unready_and_requests_unavailable() {
-    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
-        return;
-    };
+async fn a_dropped_database_makes_the_server_unready_and_requests_unavailable(app: TestApp) {
     let (organization_id, user) = app.organization_with_user().await;
     assert_eq!(readiness(&app).await, (200, json!({ "status": "ready" })));
 
-    let url = app.database.as_ref().expect("a database").url.clone();
+    let url = app.database().url.clone();
     let (server, name) = url.rsplit_once('/').expect("a database URL");
     let admin = Database::connect(format!("{server}/postgres"))
         .await
@@ -86,4 +83,8 @@ fn assert_no_driver_detail(body: &Value) {
     ] {
         assert!(!message.contains(detail), "{detail:?} leaked: {message}");
     }
+}
+
+pub(crate) fn trials() -> Vec<Trial> {
+    on_postgres!(a_dropped_database_makes_the_server_unready_and_requests_unavailable,)
 }

@@ -3,10 +3,10 @@
 
 use std::collections::HashSet;
 
+use libtest_mimic::Trial;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, assert_no_errors, error_code};
-use crate::on_both_databases;
+use crate::support::{TestApp, assert_no_errors, error_code, on_both_databases};
 use crate::values::INVALID_CURSORS;
 
 const USER_ORDERS: [&str; 4] = ["NAME_ASC", "NAME_DESC", "CREATED_AT_ASC", "CREATED_AT_DESC"];
@@ -386,10 +386,7 @@ fn assert_in_order(order: &str, walked: &[String], roster: &[Member]) {
 const USER_BY_ID: &str = "query($id: ID!) { user(id: $id) {
     id email name role status version organization { id slug name } } }";
 
-async fn a_user_reads_back_by_id_and_an_unknown_id_reads_as_null(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn a_user_reads_back_by_id_and_an_unknown_id_reads_as_null(app: TestApp) {
     let (organization_id, created) = app.organization_with_user().await;
 
     let body = app
@@ -415,10 +412,7 @@ async fn a_user_reads_back_by_id_and_an_unknown_id_reads_as_null(backend: Backen
     assert_eq!(body["data"]["user"], Value::Null, "{body}");
 }
 
-async fn a_malformed_user_id_is_bad_user_input_naming_the_argument(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn a_malformed_user_id_is_bad_user_input_naming_the_argument(app: TestApp) {
     let body = app.gql(USER_BY_ID, json!({ "id": "not-a-user-id" })).await;
     assert_eq!(refused_field(&body), "id");
 }
@@ -426,10 +420,7 @@ async fn a_malformed_user_id_is_bad_user_input_naming_the_argument(backend: Back
 // ---------------------------------------------------------------------------------------
 // users: scope and filters
 
-async fn users_are_scoped_to_the_organization_asked_for(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn users_are_scoped_to_the_organization_asked_for(app: TestApp) {
     let (acme, globex, members) = directory(&app).await;
 
     for organization_id in [&acme, &globex] {
@@ -487,10 +478,7 @@ async fn users_are_scoped_to_the_organization_asked_for(backend: Backend) {
     assert_eq!(refused_field(&body), "organizationId");
 }
 
-async fn users_filter_by_status_and_by_role(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn users_filter_by_status_and_by_role(app: TestApp) {
     let (acme, _, members) = directory(&app).await;
     let in_acme: Vec<&Member> = members
         .iter()
@@ -562,20 +550,14 @@ async fn assert_search_finds_by_name(app: &TestApp, members: &[Member], term: &s
     assert_eq!(total_count(page), expected.len(), "search {term:?}");
 }
 
-async fn a_search_is_a_case_insensitive_substring_of_the_name(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn a_search_is_a_case_insensitive_substring_of_the_name(app: TestApp) {
     let (_, _, members) = directory(&app).await;
     for term in ["LOVELACE", "ada", "aDa L", "ing", "cotton", "HOP"] {
         assert_search_finds_by_name(&app, &members, term).await;
     }
 }
 
-async fn like_wildcards_in_a_search_match_only_themselves(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn like_wildcards_in_a_search_match_only_themselves(app: TestApp) {
     let (_, _, members) = directory(&app).await;
     // Read as LIKE wildcards, "100%" would also match "1000 Cottonwood" and "e_c" "snakeXcase".
     for term in ["100%", "%", "e_c", "_"] {
@@ -583,10 +565,7 @@ async fn like_wildcards_in_a_search_match_only_themselves(backend: Backend) {
     }
 }
 
-async fn an_admin_search_also_matches_emails_and_a_viewer_search_does_not(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn an_admin_search_also_matches_emails_and_a_viewer_search_does_not(app: TestApp) {
     let (_, _, members) = directory(&app).await;
     let term = "EXAMPLE.ORG";
     let folded = term.to_lowercase();
@@ -620,10 +599,7 @@ async fn an_admin_search_also_matches_emails_and_a_viewer_search_does_not(backen
 // ---------------------------------------------------------------------------------------
 // users: ordering and pagination
 
-async fn the_default_page_holds_twenty_users_in_name_order(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn the_default_page_holds_twenty_users_in_name_order(app: TestApp) {
     let (organization_id, members) = roster(&app).await;
 
     let body = fetch(
@@ -658,10 +634,7 @@ async fn the_default_page_holds_twenty_users_in_name_order(backend: Backend) {
     assert_eq!(names, sorted, "NAME_ASC");
 }
 
-async fn walking_either_way_visits_every_user_once_in_every_order(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn walking_either_way_visits_every_user_once_in_every_order(app: TestApp) {
     let (organization_id, members) = roster(&app).await;
     for order in USER_ORDERS {
         let arguments = json!({ "organizationId": organization_id, "orderBy": order });
@@ -676,10 +649,7 @@ async fn walking_either_way_visits_every_user_once_in_every_order(backend: Backe
     }
 }
 
-async fn total_count_counts_every_match_of_a_filter_whatever_the_page(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn total_count_counts_every_match_of_a_filter_whatever_the_page(app: TestApp) {
     let (organization_id, members) = roster(&app).await;
     let term = "Member 0";
     let matching = members
@@ -695,10 +665,7 @@ async fn total_count_counts_every_match_of_a_filter_whatever_the_page(backend: B
     assert_eq!(total_count(page), matching);
 }
 
-async fn page_sizes_over_one_hundred_are_bad_user_input_and_one_hundred_is_fine(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn page_sizes_over_one_hundred_are_bad_user_input_and_one_hundred_is_fine(app: TestApp) {
     let (organization_id, members) = roster(&app).await;
 
     for (list, size_argument) in [
@@ -734,10 +701,7 @@ async fn page_sizes_over_one_hundred_are_bad_user_input_and_one_hundred_is_fine(
     }
 }
 
-async fn a_garbage_cursor_is_bad_user_input(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn a_garbage_cursor_is_bad_user_input(app: TestApp) {
     app.organization_with_user().await;
     app.settle().await;
     for garbage in INVALID_CURSORS {
@@ -769,10 +733,7 @@ async fn organization_lookup(app: &TestApp, arguments: Value) -> Value {
     app.gql_as(None, &query, arguments).await
 }
 
-async fn an_organization_reads_back_by_id_and_by_slug(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn an_organization_reads_back_by_id_and_by_slug(app: TestApp) {
     let (acme, _, members) = directory(&app).await;
 
     let by_id = organization_lookup(&app, json!({ "id": acme })).await;
@@ -810,10 +771,7 @@ async fn an_organization_reads_back_by_id_and_by_slug(backend: Backend) {
     }
 }
 
-async fn an_organization_lookup_takes_exactly_one_of_id_and_slug(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn an_organization_lookup_takes_exactly_one_of_id_and_slug(app: TestApp) {
     let acme = new_organization(&app, "acme", "Acme").await;
     for arguments in [json!({ "id": acme, "slug": "acme" }), json!({})] {
         let body = organization_lookup(&app, arguments.clone()).await;
@@ -827,10 +785,7 @@ async fn an_organization_lookup_takes_exactly_one_of_id_and_slug(backend: Backen
     assert_eq!(refused_field(&body), "id");
 }
 
-async fn organizations_page_forward_and_backward_through_every_organization(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn organizations_page_forward_and_backward_through_every_organization(app: TestApp) {
     let count = 2 * WALK_PAGE as usize + 3;
     let mut created = HashSet::new();
     for index in 0..count {
@@ -875,11 +830,8 @@ fn assert_caught_up(status: &Value) {
 }
 
 async fn the_read_model_shows_no_lag_once_caught_up_and_its_head_moves_with_each_mutation(
-    backend: Backend,
+    app: TestApp,
 ) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
     let empty = read_model(&app, &[]).await;
     assert_caught_up(&empty);
 
@@ -911,21 +863,23 @@ async fn the_read_model_shows_no_lag_once_caught_up_and_its_head_moves_with_each
     );
 }
 
-on_both_databases!(
-    a_user_reads_back_by_id_and_an_unknown_id_reads_as_null,
-    a_malformed_user_id_is_bad_user_input_naming_the_argument,
-    users_are_scoped_to_the_organization_asked_for,
-    users_filter_by_status_and_by_role,
-    a_search_is_a_case_insensitive_substring_of_the_name,
-    like_wildcards_in_a_search_match_only_themselves,
-    an_admin_search_also_matches_emails_and_a_viewer_search_does_not,
-    the_default_page_holds_twenty_users_in_name_order,
-    walking_either_way_visits_every_user_once_in_every_order,
-    total_count_counts_every_match_of_a_filter_whatever_the_page,
-    page_sizes_over_one_hundred_are_bad_user_input_and_one_hundred_is_fine,
-    a_garbage_cursor_is_bad_user_input,
-    an_organization_reads_back_by_id_and_by_slug,
-    an_organization_lookup_takes_exactly_one_of_id_and_slug,
-    organizations_page_forward_and_backward_through_every_organization,
-    the_read_model_shows_no_lag_once_caught_up_and_its_head_moves_with_each_mutation,
-);
+pub(crate) fn trials() -> Vec<Trial> {
+    on_both_databases!(
+        a_user_reads_back_by_id_and_an_unknown_id_reads_as_null,
+        a_malformed_user_id_is_bad_user_input_naming_the_argument,
+        users_are_scoped_to_the_organization_asked_for,
+        users_filter_by_status_and_by_role,
+        a_search_is_a_case_insensitive_substring_of_the_name,
+        like_wildcards_in_a_search_match_only_themselves,
+        an_admin_search_also_matches_emails_and_a_viewer_search_does_not,
+        the_default_page_holds_twenty_users_in_name_order,
+        walking_either_way_visits_every_user_once_in_every_order,
+        total_count_counts_every_match_of_a_filter_whatever_the_page,
+        page_sizes_over_one_hundred_are_bad_user_input_and_one_hundred_is_fine,
+        a_garbage_cursor_is_bad_user_input,
+        an_organization_reads_back_by_id_and_by_slug,
+        an_organization_lookup_takes_exactly_one_of_id_and_slug,
+        organizations_page_forward_and_backward_through_every_organization,
+        the_read_model_shows_no_lag_once_caught_up_and_its_head_moves_with_each_mutation,
+    )
+}

@@ -3,13 +3,15 @@
 //! stopped (never applying an event twice), and catches up with commands committed while no
 //! server ran.
 
+use libtest_mimic::Trial;
 use rosterql::command::{CommandContext, CreateUser, RenameOrganization, RenameUser, SuspendUser};
 use rosterql::domain::MemberRole;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Backend, TestApp, TestDatabase, WsClient, assert_no_errors, test_config};
-use crate::on_both_databases;
+use crate::support::{
+    TestApp, TestDatabase, WsClient, assert_no_errors, on_both_databases, test_config,
+};
 
 /// Everything a client can read: organizations, users and the read model's position.
 async fn read_side(app: &TestApp) -> Value {
@@ -94,10 +96,7 @@ async fn restart(app: TestApp) -> (TestApp, TestDatabase) {
     (app, database)
 }
 
-async fn a_restarted_server_serves_the_same_read_side_and_projects_new_commands(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn a_restarted_server_serves_the_same_read_side_and_projects_new_commands(app: TestApp) {
     let organization_id = text(&app.create_organization("acme", "Acme").await["organizationId"]);
     let mut users = Vec::new();
     for name in ["Ada", "Grace", "Linus"] {
@@ -162,10 +161,7 @@ async fn a_restarted_server_serves_the_same_read_side_and_projects_new_commands(
     assert_eq!(user_row(&now, &text(&joined["userId"]))["version"], 1);
 }
 
-async fn commands_committed_while_no_server_runs_are_projected_when_one_starts(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn commands_committed_while_no_server_runs_are_projected_when_one_starts(app: TestApp) {
     let organization_id = text(&app.create_organization("acme", "Acme").await["organizationId"]);
     let ada = text(
         &app.create_user(&organization_id, "ada@example.com", "Ada")
@@ -294,11 +290,8 @@ async fn next_change(client: &mut WsClient) -> Value {
 /// A listener saw the user's creation, then missed a rename before the restart and one made
 /// while no server ran; it reconnects to the new server with its last position.
 async fn a_listener_reconnecting_to_a_restarted_server_gets_every_change_it_missed_once(
-    backend: Backend,
+    app: TestApp,
 ) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
     let organization_id = text(&app.create_organization("acme", "Acme").await["organizationId"]);
     let start = read_side(&app).await["readModel"]["position"].clone();
     let mut listener = listen(&app, &organization_id, &text(&start)).await;
@@ -362,8 +355,10 @@ async fn a_listener_reconnecting_to_a_restarted_server_gets_every_change_it_miss
     );
 }
 
-on_both_databases!(
-    a_restarted_server_serves_the_same_read_side_and_projects_new_commands,
-    commands_committed_while_no_server_runs_are_projected_when_one_starts,
-    a_listener_reconnecting_to_a_restarted_server_gets_every_change_it_missed_once,
-);
+pub(crate) fn trials() -> Vec<Trial> {
+    on_both_databases!(
+        a_restarted_server_serves_the_same_read_side_and_projects_new_commands,
+        commands_committed_while_no_server_runs_are_projected_when_one_starts,
+        a_listener_reconnecting_to_a_restarted_server_gets_every_change_it_missed_once,
+    )
+}

@@ -1,22 +1,17 @@
 //! A listener that falls behind the change broadcast catches up from the event log: every
 //! change still arrives, in order, once.
 
+use libtest_mimic::Trial;
 use rosterql::command::{CommandContext, RenameUser};
 use serde_json::json;
 
-use crate::helpers::{Backend, TestApp, TestDatabase, WsClient, assert_no_errors, test_config};
-use crate::on_both_databases;
+use crate::support::{TestApp, TestDatabase, WsClient, assert_no_errors, on_both_databases};
 
 const BUFFER: usize = 4;
 const RENAMES: i32 = 30;
 
-async fn a_listener_that_falls_behind_the_broadcast_misses_nothing(backend: Backend) {
-    let Some(database) = TestDatabase::create(backend).await else {
-        return;
-    };
-    let mut config = test_config(&database);
-    config.change_buffer = BUFFER;
-    let app = TestApp::start(&config).await;
+async fn a_listener_that_falls_behind_the_broadcast_misses_nothing(database: TestDatabase) {
+    let app = TestApp::spawn_on(database, |config| config.change_buffer = BUFFER).await;
     let (_, user) = app.organization_with_user().await;
     let user_id = user["userId"].as_str().expect("an id").to_owned();
     let position =
@@ -34,7 +29,7 @@ async fn a_listener_that_falls_behind_the_broadcast_misses_nothing(backend: Back
 
     // Written by another process, so the projector finds them all in one poll and publishes
     // them at once: far more than the broadcast holds for this listener.
-    let commands = database.command_service().await;
+    let commands = app.database().command_service().await;
     for version in 1..=RENAMES {
         let rename = RenameUser {
             id: user_id.parse().expect("a uuid"),
@@ -72,4 +67,6 @@ async fn a_listener_that_falls_behind_the_broadcast_misses_nothing(backend: Back
     assert_eq!(body["data"]["user"]["version"], RENAMES + 1);
 }
 
-on_both_databases!(a_listener_that_falls_behind_the_broadcast_misses_nothing);
+pub(crate) fn trials() -> Vec<Trial> {
+    on_both_databases!(a_listener_that_falls_behind_the_broadcast_misses_nothing,)
+}

@@ -1,14 +1,11 @@
 //! The path a new user takes first: create, read back, through the real server.
 
+use libtest_mimic::Trial;
 use serde_json::json;
 
-use crate::helpers::{Backend, TestApp, assert_no_errors, error_code};
-use crate::on_both_databases;
+use crate::support::{TestApp, assert_no_errors, error_code, on_both_databases};
 
-async fn a_created_user_reads_back_from_the_read_side(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn a_created_user_reads_back_from_the_read_side(app: TestApp) {
     let (organization_id, created) = app.organization_with_user().await;
     assert_eq!(created["version"], 1);
     assert_eq!(created["user"]["email"], "ada@example.com");
@@ -30,10 +27,7 @@ async fn a_created_user_reads_back_from_the_read_side(backend: Backend) {
     );
 }
 
-async fn a_query_the_schema_refuses_still_gets_a_code(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn a_query_the_schema_refuses_still_gets_a_code(app: TestApp) {
     for query in [
         "{ users { nodes { nope } } }",
         "{ users(",
@@ -45,10 +39,7 @@ async fn a_query_the_schema_refuses_still_gets_a_code(backend: Backend) {
     }
 }
 
-async fn a_failing_nullable_field_reads_null_beside_its_error(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn a_failing_nullable_field_reads_null_beside_its_error(app: TestApp) {
     let body = app
         .gql_as(
             None,
@@ -66,8 +57,10 @@ async fn a_failing_nullable_field_reads_null_beside_its_error(backend: Backend) 
     assert_eq!(body["errors"].as_array().map(Vec::len), Some(1), "{body}");
 }
 
-on_both_databases!(
-    a_failing_nullable_field_reads_null_beside_its_error,
-    a_created_user_reads_back_from_the_read_side,
-    a_query_the_schema_refuses_still_gets_a_code
-);
+pub(crate) fn trials() -> Vec<Trial> {
+    on_both_databases!(
+        a_failing_nullable_field_reads_null_beside_its_error,
+        a_created_user_reads_back_from_the_read_side,
+        a_query_the_schema_refuses_still_gets_a_code,
+    )
+}

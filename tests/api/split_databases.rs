@@ -1,17 +1,12 @@
 //! The command and read databases may be two different databases.
 
+use libtest_mimic::Trial;
 use serde_json::json;
 
-use crate::helpers::{Backend, TestApp, TestDatabase, assert_no_errors, test_config};
-use crate::on_both_databases;
+use crate::support::{TestApp, TestDatabase, assert_no_errors, on_both_databases, test_config};
 
-async fn commands_and_reads_work_across_two_databases(backend: Backend) {
-    let Some(command_db) = TestDatabase::create(backend).await else {
-        return;
-    };
-    let Some(read_db) = TestDatabase::create(backend).await else {
-        return;
-    };
+async fn commands_and_reads_work_across_two_databases(command_db: TestDatabase) {
+    let read_db = TestDatabase::create(command_db.backend()).await;
     let mut config = test_config(&command_db);
     config.read_database_url = Some(read_db.url.clone());
     let app = TestApp::start(&config).await;
@@ -49,4 +44,6 @@ async fn table_exists(db: &sea_orm::DatabaseConnection, table: &str) -> bool {
         .is_ok()
 }
 
-on_both_databases!(commands_and_reads_work_across_two_databases);
+pub(crate) fn trials() -> Vec<Trial> {
+    on_both_databases!(commands_and_reads_work_across_two_databases,)
+}

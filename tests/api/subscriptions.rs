@@ -6,10 +6,10 @@
 
 use std::collections::HashSet;
 
+use libtest_mimic::Trial;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, WsClient, assert_no_errors, error_code};
-use crate::on_both_databases;
+use crate::support::{TestApp, WsClient, assert_no_errors, error_code, on_both_databases};
 use crate::values::INVALID_POSITIONS;
 
 const USER_CHANGE: &str = "kind userId organizationId event position
@@ -407,12 +407,9 @@ async fn assert_positions_follow_each_other(app: &TestApp, user_id: &str, positi
 }
 
 async fn every_user_change_arrives_in_order_with_its_event_and_the_state_after_it(
-    backend: Backend,
+    app: TestApp,
     protocol: Protocol,
 ) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
     let organization_id = create_organization(&app, "acme").await;
     let after = read_position(&app).await;
     let variables = json!({ "organizationId": organization_id, "after": after });
@@ -428,17 +425,17 @@ async fn every_user_change_arrives_in_order_with_its_event_and_the_state_after_i
     assert_positions_follow_each_other(&app, &ada.user_id(), &positions).await;
 }
 
-async fn every_user_change_arrives_in_order_over_graphql_transport_ws(backend: Backend) {
+async fn every_user_change_arrives_in_order_over_graphql_transport_ws(app: TestApp) {
     every_user_change_arrives_in_order_with_its_event_and_the_state_after_it(
-        backend,
+        app,
         Protocol::TransportWs,
     )
     .await;
 }
 
-async fn every_user_change_arrives_in_order_over_the_legacy_graphql_ws_protocol(backend: Backend) {
+async fn every_user_change_arrives_in_order_over_the_legacy_graphql_ws_protocol(app: TestApp) {
     every_user_change_arrives_in_order_with_its_event_and_the_state_after_it(
-        backend,
+        app,
         Protocol::LegacyWs,
     )
     .await;
@@ -454,10 +451,7 @@ fn passes(filter: &Value, change: &ExpectedUserChange) -> bool {
             .is_none_or(|id| id == change.user_id)
 }
 
-async fn user_changed_filters_leave_out_other_organizations_and_other_users(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn user_changed_filters_leave_out_other_organizations_and_other_users(app: TestApp) {
     let acme = create_organization(&app, "acme").await;
     let globex = create_organization(&app, "globex").await;
     let mut ada = UserScript::create(&app, &acme, "ada@example.com", "Ada").await;
@@ -534,10 +528,7 @@ async fn rename_organization(
     }
 }
 
-async fn organization_changes_arrive_with_their_event_and_the_id_filter_holds(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn organization_changes_arrive_with_their_event_and_the_id_filter_holds(app: TestApp) {
     let acme = create_organization(&app, "acme").await;
     let globex = create_organization(&app, "globex").await;
     let after = read_position(&app).await;
@@ -599,12 +590,9 @@ async fn organization_changes_arrive_with_their_event_and_the_id_filter_holds(ba
 }
 
 async fn a_listener_resuming_after_a_position_gets_every_later_change_once_then_live_ones(
-    backend: Backend,
+    app: TestApp,
     protocol: Protocol,
 ) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
     let organization_id = create_organization(&app, "acme").await;
     let after = read_position(&app).await;
     let variables = json!({ "organizationId": organization_id, "after": after });
@@ -655,20 +643,20 @@ async fn a_listener_resuming_after_a_position_gets_every_later_change_once_then_
 }
 
 async fn a_listener_resuming_after_a_position_over_graphql_transport_ws_misses_nothing(
-    backend: Backend,
+    app: TestApp,
 ) {
     a_listener_resuming_after_a_position_gets_every_later_change_once_then_live_ones(
-        backend,
+        app,
         Protocol::TransportWs,
     )
     .await;
 }
 
 async fn a_listener_resuming_after_a_position_over_the_legacy_protocol_misses_nothing(
-    backend: Backend,
+    app: TestApp,
 ) {
     a_listener_resuming_after_a_position_gets_every_later_change_once_then_live_ones(
-        backend,
+        app,
         Protocol::LegacyWs,
     )
     .await;
@@ -678,10 +666,7 @@ fn name_at_version(version: i64) -> String {
     format!("Ada v{version}")
 }
 
-async fn a_listener_that_queries_right_after_a_change_sees_at_least_that_state(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn a_listener_that_queries_right_after_a_change_sees_at_least_that_state(app: TestApp) {
     let organization_id = create_organization(&app, "acme").await;
     let user_id = create_user_without_waiting(
         &app,
@@ -737,10 +722,7 @@ async fn a_listener_that_queries_right_after_a_change_sees_at_least_that_state(b
     tokio::join!(renames, queries);
 }
 
-async fn a_listener_who_is_not_an_admin_gets_a_null_email_and_a_forbidden_error(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn a_listener_who_is_not_an_admin_gets_a_null_email_and_a_forbidden_error(app: TestApp) {
     let organization_id = create_organization(&app, "acme").await;
     for (who, token) in [("viewer", Some(app.viewer.as_str())), ("anonymous", None)] {
         let after = read_position(&app).await;
@@ -784,10 +766,7 @@ async fn a_listener_who_is_not_an_admin_gets_a_null_email_and_a_forbidden_error(
     }
 }
 
-async fn a_malformed_after_position_is_refused_as_bad_user_input(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
+async fn a_malformed_after_position_is_refused_as_bad_user_input(app: TestApp) {
     for (field, query) in [
         ("userChanged", user_changed()),
         ("organizationChanged", organization_changed()),
@@ -814,14 +793,16 @@ async fn a_malformed_after_position_is_refused_as_bad_user_input(backend: Backen
     }
 }
 
-on_both_databases!(
-    every_user_change_arrives_in_order_over_graphql_transport_ws,
-    every_user_change_arrives_in_order_over_the_legacy_graphql_ws_protocol,
-    user_changed_filters_leave_out_other_organizations_and_other_users,
-    organization_changes_arrive_with_their_event_and_the_id_filter_holds,
-    a_listener_resuming_after_a_position_over_graphql_transport_ws_misses_nothing,
-    a_listener_resuming_after_a_position_over_the_legacy_protocol_misses_nothing,
-    a_listener_that_queries_right_after_a_change_sees_at_least_that_state,
-    a_listener_who_is_not_an_admin_gets_a_null_email_and_a_forbidden_error,
-    a_malformed_after_position_is_refused_as_bad_user_input,
-);
+pub(crate) fn trials() -> Vec<Trial> {
+    on_both_databases!(
+        every_user_change_arrives_in_order_over_graphql_transport_ws,
+        every_user_change_arrives_in_order_over_the_legacy_graphql_ws_protocol,
+        user_changed_filters_leave_out_other_organizations_and_other_users,
+        organization_changes_arrive_with_their_event_and_the_id_filter_holds,
+        a_listener_resuming_after_a_position_over_graphql_transport_ws_misses_nothing,
+        a_listener_resuming_after_a_position_over_the_legacy_protocol_misses_nothing,
+        a_listener_that_queries_right_after_a_change_sees_at_least_that_state,
+        a_listener_who_is_not_an_admin_gets_a_null_email_and_a_forbidden_error,
+        a_malformed_after_position_is_refused_as_bad_user_input,
+    )
+}

@@ -1,0 +1,221 @@
+//! A running server on a free port, spoken to over HTTP like any client.
+
+use std::time::Duration;
+
+use rosterql::app::Application;
+use rosterql::auth::{Role, TokenKeys};
+use rosterql::config::Config;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use super::{Backend, TestDatabase, assert_no_errors};
+
+pub(crate) const JWT_SECRET: &str = "rosterql-test-secret";
+pub(crate) const WAIT: Duration = Duration::from_secs(15);
+
+pub(crate) fn keys() -> TokenKeys {
+    TokenKeys::new(JWT_SECRET.as_bytes())
+}
+
+pub(crate) fn token(role: Role) -> String {
+    keys().issue("test-user", role, Duration::from_secs(3600))
+}
+
+/// The configuration a test app runs with, on `database`.
+pub(crate) fn test_config(database: &TestDatabase) -> Config {
+    let mut config = Config::new(database.url.clone());
+    config.bind = "127.0.0.1:0".parse().expect("an address");
+    config.jwt_secret = Some(JWT_SECRET.to_owned());
+    config.projector_poll = Duration::from_millis(100).into();
+    config
+}
+
+/// A running server.
+pub(crate) struct TestApp {
+    pub(crate) address: String,
+    pub(crate) port: u16,
+    pub(crate) admin: String,
+    pub(crate) viewer: String,
+    pub(crate) client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+    database: Option<TestDatabase>,
+}
+
+impl TestApp {
+    /// A server on a fresh database of `backend`.
+    pub(crate) async fn spawn(backend: Backend) -> Self {
+        Self::spawn_on(TestDatabase::create(backend).await, |_| {}).await
+    }
+
+    /// A server on `database` (which it keeps), with the test configuration as `configure`
+    /// changes it.
+    pub(crate) async fn spawn_on(
+        database: TestDatabase,
+        configure: impl FnOnce(&mut Config),
+    ) -> Self {
+        let mut config = test_config(&database);
+        configure(&mut config);
+        let mut app = Self::start(&config).await;
+        app.database = Some(database);
+        app
+    }
+
+    /// A server with `config` (its database is the caller's to keep).
+    pub(crate) async fn start(config: &Config) -> Self {
+        let application = Application::build(config, keys())
+            .await
+            .expect("the app builds");
+        let port = application.port();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(application.run_until(async move {
+            let _ = stopped.await;
+        }));
+        Self {
+            address: format!("http://127.0.0.1:{port}"),
+            port,
+            admin: token(Role::Admin),
+            viewer: token(Role::Viewer),
+            client: reqwest::Client::new(),
+            stop: Some(stop),
+            server: Some(server),
+            database: None,
+        }
+    }
+
+    /// The database a spawned server runs on.
+    pub(crate) fn database(&self) -> &TestDatabase {
+        self.database
+            .as_ref()
+            .expect("a spawned app owns its database")
+    }
+
+    /// Stops the server and its projector; returns the database for a restart.
+    pub(crate) async fn stop(mut self) -> Option<TestDatabase> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("the server task")
+                .expect("the server stops cleanly");
+        }
+        self.database.take()
+    }
+
+    /// POSTs a GraphQL request with `token` (None: anonymous) and returns the JSON body.
+    pub(crate) async fn gql_as(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        self.post(
+            token,
+            &[],
+            json!({ "query": query, "variables": variables }),
+        )
+        .await
+        .1
+    }
+
+    /// As an admin.
+    pub(crate) async fn gql(&self, query: &str, variables: Value) -> Value {
+        self.gql_as(Some(&self.admin), query, variables).await
+    }
+
+    /// POSTs `body` to /graphql with extra headers; returns the status and the JSON body.
+    pub(crate) async fn post(
+        &self,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Value,
+    ) -> (u16, Value) {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("a JSON body"))
+    }
+
+    pub(crate) async fn create_organization(&self, slug: &str, name: &str) -> Value {
+        let body = self
+            .gql(
+                "mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) {
+                    organizationId version consistencyToken organization { id slug name memberCount activeMemberCount version } } }",
+                json!({ "input": { "slug": slug, "name": name } }),
+            )
+            .await;
+        assert_no_errors(&body);
+        body["data"]["createOrganization"].clone()
+    }
+
+    pub(crate) async fn create_user(
+        &self,
+        organization_id: &str,
+        email: &str,
+        name: &str,
+    ) -> Value {
+        let body = self
+            .gql(
+                "mutation($input: CreateUserInput!) { createUser(input: $input) {
+                    userId version consistencyToken user { id email name role status version organization { id slug name } } } }",
+                json!({ "input": { "organizationId": organization_id, "email": email, "name": name } }),
+            )
+            .await;
+        assert_no_errors(&body);
+        body["data"]["createUser"].clone()
+    }
+
+    /// An organization with one user; returns (organization id, user payload).
+    pub(crate) async fn organization_with_user(&self) -> (String, Value) {
+        let organization = self.create_organization("acme", "Acme").await;
+        let organization_id = organization["organizationId"]
+            .as_str()
+            .expect("an id")
+            .to_owned();
+        let user = self
+            .create_user(&organization_id, "ada@example.com", "Ada Lovelace")
+            .await;
+        (organization_id, user)
+    }
+
+    /// Waits until the read side has caught up with everything committed so far.
+    pub(crate) async fn settle(&self) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let body = self
+                .gql(
+                    "{ readModel { lagEvents position headPosition } }",
+                    json!({}),
+                )
+                .await;
+            let status = &body["data"]["readModel"];
+            if status["lagEvents"] == 0 && status["position"] == status["headPosition"] {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the read side never caught up: {body}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub(crate) fn ws_url(&self) -> String {
+        format!("ws://127.0.0.1:{}/graphql/ws", self.port)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
