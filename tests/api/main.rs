@@ -14,18 +14,9 @@ mod values;
 mod auth;
 mod cli;
 mod commands;
-mod concurrency;
-mod consistency;
-mod event_ordering;
-mod get_requests;
-mod http_routes;
-mod outage;
+mod http;
+mod projector;
 mod queries;
-mod restart;
-mod schema;
-mod slow_listeners;
-mod smoke;
-mod split_databases;
 mod subscriptions;
 
 fn main() {
@@ -34,18 +25,9 @@ fn main() {
         auth::trials(),
         cli::trials(),
         commands::trials(),
-        concurrency::trials(),
-        consistency::trials(),
-        event_ordering::trials(),
-        get_requests::trials(),
-        http_routes::trials(),
-        outage::trials(),
+        http::trials(),
+        projector::trials(),
         queries::trials(),
-        restart::trials(),
-        schema::trials(),
-        slow_listeners::trials(),
-        smoke::trials(),
-        split_databases::trials(),
         subscriptions::trials(),
     ]
     .into_iter()

@@ -67,6 +67,6 @@ async fn a_listener_that_falls_behind_the_broadcast_misses_nothing(database: Tes
     assert_eq!(body["data"]["user"]["version"], RENAMES + 1);
 }
 
-pub(crate) fn trials() -> Vec<Trial> {
+pub(super) fn trials() -> Vec<Trial> {
     on_both_databases!(a_listener_that_falls_behind_the_broadcast_misses_nothing,)
 }

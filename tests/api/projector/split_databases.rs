@@ -44,6 +44,6 @@ async fn table_exists(db: &sea_orm::DatabaseConnection, table: &str) -> bool {
         .is_ok()
 }
 
-pub(crate) fn trials() -> Vec<Trial> {
+pub(super) fn trials() -> Vec<Trial> {
     on_both_databases!(commands_and_reads_work_across_two_databases,)
 }

@@ -355,7 +355,7 @@ async fn a_listener_reconnecting_to_a_restarted_server_gets_every_change_it_miss
     );
 }
 
-pub(crate) fn trials() -> Vec<Trial> {
+pub(super) fn trials() -> Vec<Trial> {
     on_both_databases!(
         a_restarted_server_serves_the_same_read_side_and_projects_new_commands,
         commands_committed_while_no_server_runs_are_projected_when_one_starts,

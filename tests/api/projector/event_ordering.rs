@@ -140,7 +140,7 @@ async fn a_rolled_back_append_leaves_no_gap_that_stalls_the_projector(app: TestA
     );
 }
 
-pub(crate) fn trials() -> Vec<Trial> {
+pub(super) fn trials() -> Vec<Trial> {
     on_postgres!(
         an_event_that_commits_after_a_later_one_is_not_skipped,
         a_rolled_back_append_leaves_no_gap_that_stalls_the_projector,

@@ -57,7 +57,7 @@ async fn a_failing_nullable_field_reads_null_beside_its_error(app: TestApp) {
     assert_eq!(body["errors"].as_array().map(Vec::len), Some(1), "{body}");
 }
 
-pub(crate) fn trials() -> Vec<Trial> {
+pub(super) fn trials() -> Vec<Trial> {
     on_both_databases!(
         a_failing_nullable_field_reads_null_beside_its_error,
         a_created_user_reads_back_from_the_read_side,

@@ -85,6 +85,6 @@ fn assert_no_driver_detail(body: &Value) {
     }
 }
 
-pub(crate) fn trials() -> Vec<Trial> {
+pub(super) fn trials() -> Vec<Trial> {
     on_postgres!(a_dropped_database_makes_the_server_unready_and_requests_unavailable,)
 }

@@ -245,7 +245,7 @@ async fn a_token_the_read_side_never_reaches_fails_with_consistency_timeout_afte
     );
 }
 
-pub(crate) fn trials() -> Vec<Trial> {
+pub(super) fn trials() -> Vec<Trial> {
     on_both_databases!(
         a_query_sent_with_a_rename_token_sees_the_new_name,
         a_query_sent_with_an_organization_rename_token_sees_the_new_name_on_members,

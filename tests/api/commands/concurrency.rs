@@ -381,7 +381,7 @@ async fn many_concurrent_signups_in_one_organization_all_land_and_are_all_counte
     assert_eq!(listed, expected);
 }
 
-pub(crate) fn trials() -> Vec<Trial> {
+pub(super) fn trials() -> Vec<Trial> {
     on_both_databases!(
         of_many_renames_at_the_same_version_exactly_one_is_accepted,
         writers_that_retry_on_conflict_all_land_once_each_with_consecutive_versions,

@@ -1,0 +1,144 @@
+//! A bad, expired or wrongly signed token on HTTP is UNAUTHENTICATED, never taken for an
+//! anonymous caller, and writes nothing.
+
+use libtest_mimic::Trial;
+use serde_json::{Value, json};
+
+use super::helpers::{
+    acme_with_ada, admin_token_expiring_in, admin_token_of_another_secret, signed, unix_now,
+};
+use crate::commands::helpers::{assert_no_internal_detail, mutation_document, snapshot};
+use crate::support::{TestApp, assert_no_errors, error_code, on_both_databases};
+
+/// A query any caller, even an anonymous one, may run.
+const PUBLIC_QUERY: &str = "{ organizations { totalCount } }";
+
+/// POSTs `query` with `authorization` as the raw `Authorization` header (None: no header).
+async fn post_with(
+    app: &TestApp,
+    authorization: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> Value {
+    let headers: Vec<(&str, &str)> = authorization
+        .map(|value| ("Authorization", value))
+        .into_iter()
+        .collect();
+    app.post(
+        None,
+        &headers,
+        json!({ "query": query, "variables": variables }),
+    )
+    .await
+    .1
+}
+
+/// A query anonymous callers may run and a mutation, both sent with `authorization`: both
+/// must be refused with UNAUTHENTICATED, with no data, and nothing written.
+async fn assert_refused_as_unauthenticated(app: &TestApp, authorization: &str) {
+    let anonymous = post_with(app, None, PUBLIC_QUERY, json!({})).await;
+    assert_no_errors(&anonymous);
+    assert!(
+        anonymous["data"]["organizations"]["totalCount"].is_number(),
+        "{anonymous}"
+    );
+
+    let before = snapshot(app).await;
+    let create = json!({ "input": { "slug": "globex", "name": "Globex" } });
+    let requests = [
+        ("organizations", PUBLIC_QUERY.to_owned(), json!({})),
+        (
+            "createOrganization",
+            mutation_document("createOrganization"),
+            create,
+        ),
+    ];
+    for (field, query, variables) in requests {
+        let body = post_with(app, Some(authorization), &query, variables).await;
+        assert_eq!(
+            error_code(&body),
+            "UNAUTHENTICATED",
+            "{authorization:?} on {field}: {body}"
+        );
+        assert!(
+            body["data"][field].is_null(),
+            "{authorization:?} got data: {body}"
+        );
+        assert_no_internal_detail(&body["errors"][0]);
+    }
+    assert_eq!(
+        snapshot(app).await,
+        before,
+        "{authorization:?} wrote something"
+    );
+}
+
+async fn a_garbage_token_is_unauthenticated_never_anonymous(app: TestApp) {
+    acme_with_ada(&app).await;
+    for garbage in ["Bearer garbage", "Bearer not.a.jwt", "Bearer "] {
+        assert_refused_as_unauthenticated(&app, garbage).await;
+    }
+}
+
+async fn an_expired_token_is_unauthenticated(app: TestApp) {
+    acme_with_ada(&app).await;
+    // The same claims with a future `exp` are an admin's.
+    let fresh = format!("Bearer {}", admin_token_expiring_in(3600));
+    let body = post_with(
+        &app,
+        Some(&fresh),
+        "{ userByEmail(email: \"ada@example.com\") { name } }",
+        json!({}),
+    )
+    .await;
+    assert_no_errors(&body);
+    assert_eq!(body["data"]["userByEmail"]["name"], "Ada Lovelace");
+
+    for expired_ago in [1, 60, 86_400] {
+        assert_refused_as_unauthenticated(
+            &app,
+            &format!("Bearer {}", admin_token_expiring_in(-expired_ago)),
+        )
+        .await;
+    }
+}
+
+async fn a_token_signed_with_another_secret_is_unauthenticated(app: TestApp) {
+    acme_with_ada(&app).await;
+    assert_refused_as_unauthenticated(&app, &format!("Bearer {}", admin_token_of_another_secret()))
+        .await;
+}
+
+async fn a_token_with_an_unknown_role_or_no_expiry_is_unauthenticated(app: TestApp) {
+    acme_with_ada(&app).await;
+    let in_an_hour = unix_now() + 3600;
+    for claims in [
+        json!({ "sub": "test-user", "role": "root", "exp": in_an_hour }),
+        json!({ "sub": "test-user", "role": "admin" }),
+    ] {
+        assert_refused_as_unauthenticated(&app, &format!("Bearer {}", signed(claims))).await;
+    }
+}
+
+async fn an_authorization_that_is_not_a_bearer_token_is_unauthenticated(app: TestApp) {
+    acme_with_ada(&app).await;
+    let admin = app.admin.clone();
+    for authorization in [
+        "Basic dGVzdDp0ZXN0".to_owned(),
+        format!("Token {admin}"),
+        admin.clone(),
+        "Bearer".to_owned(),
+    ] {
+        assert_refused_as_unauthenticated(&app, &authorization).await;
+    }
+}
+
+pub(super) fn trials() -> Vec<Trial> {
+    on_both_databases!(
+        a_garbage_token_is_unauthenticated_never_anonymous,
+        an_expired_token_is_unauthenticated,
+        a_token_signed_with_another_secret_is_unauthenticated,
+        a_token_with_an_unknown_role_or_no_expiry_is_unauthenticated,
+        an_authorization_that_is_not_a_bearer_token_is_unauthenticated,
+    )
+}

@@ -1,0 +1,78 @@
+//! Tokens of every kind, signed like the test app's or not, and what the auth tests read.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use rosterql::auth::{Role, TokenKeys};
+use serde_json::{Value, json};
+
+use crate::support::{JWT_SECRET, TestApp};
+
+pub(super) fn unix_now() -> i64 {
+    let since_epoch = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("a clock after 1970");
+    i64::try_from(since_epoch.as_secs()).expect("a time in range")
+}
+
+/// A JWT (HS256) over any `claims`, signed with the test app's secret.
+pub(super) fn signed(claims: Value) -> String {
+    let key = EncodingKey::from_secret(JWT_SECRET.as_bytes());
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &key).expect("HS256 signs")
+}
+
+/// An admin token, signed with the right secret, that expires `expires_in` seconds from now.
+pub(super) fn admin_token_expiring_in(expires_in: i64) -> String {
+    signed(json!({ "sub": "test-user", "role": "admin", "exp": unix_now() + expires_in }))
+}
+
+pub(super) fn admin_token_of_another_secret() -> String {
+    TokenKeys::new(b"another-secret").issue("test-user", Role::Admin, Duration::from_secs(3600))
+}
+
+/// Every `Authorization` value the contract refuses, with what is wrong with it.
+pub(super) fn bad_authorizations() -> Vec<(&'static str, String)> {
+    vec![
+        ("a garbage token", "Bearer garbage".to_owned()),
+        (
+            "an expired token",
+            format!("Bearer {}", admin_token_expiring_in(-60)),
+        ),
+        (
+            "a token of another secret",
+            format!("Bearer {}", admin_token_of_another_secret()),
+        ),
+        (
+            "a token with an unknown role",
+            format!(
+                "Bearer {}",
+                signed(json!({ "sub": "test-user", "role": "root", "exp": unix_now() + 3600 }))
+            ),
+        ),
+        ("a Basic authorization", "Basic dGVzdDp0ZXN0".to_owned()),
+    ]
+}
+
+/// The organization `acme` with the active user Ada (ada@example.com); returns their ids.
+pub(super) async fn acme_with_ada(app: &TestApp) -> (String, String) {
+    let (organization_id, user) = app.organization_with_user().await;
+    let user_id = user["userId"].as_str().expect("a user id").to_owned();
+    app.settle().await;
+    (organization_id, user_id)
+}
+
+/// The `path`s of `body`'s errors, which must all be FORBIDDEN, in a stable order.
+pub(super) fn forbidden_paths(body: &Value) -> Vec<Value> {
+    let errors = body["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no errors in {body}"));
+    let mut paths: Vec<Value> = errors
+        .iter()
+        .map(|error| {
+            assert_eq!(error["extensions"]["code"], "FORBIDDEN", "{error}");
+            error["path"].clone()
+        })
+        .collect();
+    paths.sort_by_key(Value::to_string);
+    paths
+}

@@ -1,0 +1,268 @@
+//! Running commands and reading what they changed, for every file of `commands`: an
+//! accepted command must answer with its new version and a consistency token, a refused one
+//! with its code, having written nothing and leaked nothing.
+
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, assert_no_errors, error_code};
+
+pub(super) const USER_FIELDS: &str =
+    "id email name role status version organization { id slug name } createdAt updatedAt";
+pub(super) const ORGANIZATION_FIELDS: &str =
+    "id slug name memberCount activeMemberCount version createdAt updatedAt";
+
+// ---------------------------------------------------------------------------------------
+// GraphQL snippets (shared with auth)
+
+/// The document running `mutation` with `$input`, selecting its whole payload.
+pub(crate) fn mutation_document(mutation: &str) -> String {
+    let input_type = format!("{}{}Input", mutation[..1].to_uppercase(), &mutation[1..]);
+    let payload = match mutation {
+        "createOrganization" | "renameOrganization" => format!(
+            "organizationId version consistencyToken organization {{ {ORGANIZATION_FIELDS} }}"
+        ),
+        "deleteUser" => "userId version consistencyToken".to_owned(),
+        _ => format!("userId version consistencyToken user {{ {USER_FIELDS} }}"),
+    };
+    format!("mutation($input: {input_type}!) {{ {mutation}(input: $input) {{ {payload} }} }}")
+}
+
+/// A command's input on aggregate `id` at `expected_version`, plus its own `fields`.
+pub(crate) fn input(id: &str, expected_version: i64, fields: Value) -> Value {
+    let mut input = json!({ "id": id, "expectedVersion": expected_version });
+    if let (Some(input), Value::Object(fields)) = (input.as_object_mut(), fields) {
+        input.extend(fields);
+    }
+    input
+}
+
+/// The whole read side and the log's head, once the read side has caught up: two equal
+/// snapshots mean no event was written and no read row changed in between.
+pub(crate) async fn snapshot(app: &TestApp) -> Value {
+    app.settle().await;
+    let query = format!(
+        "{{ readModel {{ headPosition }}
+            organizations(first: 100) {{ totalCount nodes {{ {ORGANIZATION_FIELDS} }} }}
+            users(first: 100) {{ totalCount nodes {{ {USER_FIELDS} }} }} }}"
+    );
+    let body = app.gql(&query, json!({})).await;
+    assert_no_errors(&body);
+    body["data"].clone()
+}
+
+/// Fails when an error shows how the server is built (SQL, constraint names, …).
+pub(crate) fn assert_no_internal_detail(error: &Value) {
+    let text = error.to_string().to_lowercase();
+    for leak in [
+        "sql",
+        "constraint",
+        "unique",
+        "duplicate key",
+        "users_email_key",
+        "organizations_slug_key",
+        "dberr",
+        "panicked",
+    ] {
+        assert!(!text.contains(leak), "the error leaks {leak:?}: {error}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Running commands
+
+/// Runs `mutation` with `input` as an admin; returns the whole response.
+pub(super) async fn run(app: &TestApp, mutation: &str, input: &Value) -> Value {
+    app.gql(&mutation_document(mutation), json!({ "input": input }))
+        .await
+}
+
+/// Runs `mutation`, which must be accepted; returns its payload.
+pub(super) async fn accepted(app: &TestApp, mutation: &str, input: Value) -> Value {
+    let body = run(app, mutation, &input).await;
+    assert_no_errors(&body);
+    let payload = body["data"][mutation].clone();
+    let token = payload["consistencyToken"].as_str().unwrap_or_default();
+    assert!(
+        !token.is_empty(),
+        "{mutation}: no consistency token in {payload}"
+    );
+    payload
+}
+
+/// Runs `mutation`, which must be refused with `code`, without writing anything and without
+/// leaking internals. Returns the error.
+pub(super) async fn refused(app: &TestApp, mutation: &str, input: Value, code: &str) -> Value {
+    let before = snapshot(app).await;
+    let body = run(app, mutation, &input).await;
+    assert_eq!(error_code(&body), code, "{mutation}({input}): {body}");
+    assert!(
+        body["data"][mutation].is_null(),
+        "{mutation}({input}) refused with a payload: {body}"
+    );
+    assert_eq!(body["errors"].as_array().map(Vec::len), Some(1), "{body}");
+    let error = body["errors"][0].clone();
+    assert_no_internal_detail(&error);
+    assert_eq!(
+        snapshot(app).await,
+        before,
+        "{mutation}({input}) was refused but wrote something"
+    );
+    error
+}
+
+/// Runs `mutation`, which must be refused as BAD_USER_INPUT naming `field`.
+pub(super) async fn refused_input(app: &TestApp, mutation: &str, input: Value, field: &str) {
+    let error = refused(app, mutation, input.clone(), "BAD_USER_INPUT").await;
+    assert_eq!(
+        error["extensions"]["field"], field,
+        "{mutation}({input}): {error}"
+    );
+}
+
+/// Runs `mutation` on user `id` at `version`: the payload must carry version + 1 and the
+/// read-side user, which `user(id)` must then read the same. Returns that user.
+pub(super) async fn change_user(
+    app: &TestApp,
+    mutation: &str,
+    id: &str,
+    version: i64,
+    fields: Value,
+) -> Value {
+    let payload = accepted(app, mutation, input(id, version, fields)).await;
+    assert_eq!(payload["userId"], id, "{payload}");
+    assert_eq!(payload["version"], version + 1, "{payload}");
+    assert_eq!(payload["user"]["version"], version + 1, "{payload}");
+    assert_eq!(read_user(app, id).await, payload["user"]);
+    payload["user"].clone()
+}
+
+/// Every command on an existing user, with its own fields (besides id and version).
+pub(super) fn user_commands() -> [(&'static str, Value); 6] {
+    [
+        ("renameUser", json!({ "name": "Someone Else" })),
+        (
+            "changeUserEmail",
+            json!({ "email": "someone.else@example.com" }),
+        ),
+        ("changeUserRole", json!({ "role": "GUEST" })),
+        ("suspendUser", json!({ "reason": "testing" })),
+        ("reactivateUser", json!({})),
+        ("deleteUser", json!({})),
+    ]
+}
+
+/// Every command naming an existing aggregate by id, with its own fields.
+pub(super) fn commands_by_id() -> Vec<(&'static str, Value)> {
+    let mut commands = vec![("renameOrganization", json!({ "name": "Renamed" }))];
+    commands.extend(user_commands());
+    commands
+}
+
+// ---------------------------------------------------------------------------------------
+// Fixtures and reads
+
+pub(super) fn id_of(payload: &Value, field: &str) -> String {
+    payload[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {field} in {payload}"))
+        .to_owned()
+}
+
+/// The organization `acme` with the active user Ada; returns their ids.
+pub(super) async fn acme_with_ada(app: &TestApp) -> (String, String) {
+    let (organization_id, user) = app.organization_with_user().await;
+    (organization_id, id_of(&user, "userId"))
+}
+
+pub(super) async fn add_organization(app: &TestApp, slug: &str, name: &str) -> String {
+    id_of(&app.create_organization(slug, name).await, "organizationId")
+}
+
+pub(super) async fn add_user(
+    app: &TestApp,
+    organization_id: &str,
+    email: &str,
+    name: &str,
+) -> String {
+    id_of(
+        &app.create_user(organization_id, email, name).await,
+        "userId",
+    )
+}
+
+/// `user(id)` once the read side has caught up (null when there is none).
+pub(super) async fn read_user(app: &TestApp, id: &str) -> Value {
+    app.settle().await;
+    let query = format!("query($id: ID!) {{ user(id: $id) {{ {USER_FIELDS} }} }}");
+    let body = app.gql(&query, json!({ "id": id })).await;
+    assert_no_errors(&body);
+    body["data"]["user"].clone()
+}
+
+/// `organization(id)` once the read side has caught up.
+pub(super) async fn read_organization(app: &TestApp, id: &str) -> Value {
+    app.settle().await;
+    let query = format!("query($id: ID!) {{ organization(id: $id) {{ {ORGANIZATION_FIELDS} }} }}");
+    let body = app.gql(&query, json!({ "id": id })).await;
+    assert_no_errors(&body);
+    body["data"]["organization"].clone()
+}
+
+/// `userByEmail(email) { id }` once the read side has caught up (null when none).
+pub(super) async fn id_by_email(app: &TestApp, email: &str) -> Value {
+    app.settle().await;
+    let body = app
+        .gql(
+            "query($email: String!) { userByEmail(email: $email) { id } }",
+            json!({ "email": email }),
+        )
+        .await;
+    assert_no_errors(&body);
+    body["data"]["userByEmail"]["id"].clone()
+}
+
+/// The ids `users(organizationId, filter)` lists, once the read side has caught up.
+pub(super) async fn listed_ids(
+    app: &TestApp,
+    organization_id: Option<&str>,
+    filter: Value,
+) -> Vec<String> {
+    app.settle().await;
+    let body = app
+        .gql(
+            "query($organization: ID, $filter: UserFilter) {
+                users(organizationId: $organization, filter: $filter, first: 100) { nodes { id } } }",
+            json!({ "organization": organization_id, "filter": filter }),
+        )
+        .await;
+    assert_no_errors(&body);
+    body["data"]["users"]["nodes"]
+        .as_array()
+        .expect("a list of users")
+        .iter()
+        .map(|node| id_of(node, "id"))
+        .collect()
+}
+
+/// `(memberCount, activeMemberCount)` of an organization on the read side.
+pub(super) async fn member_counts(app: &TestApp, organization_id: &str) -> (Value, Value) {
+    let organization = read_organization(app, organization_id).await;
+    (
+        organization["memberCount"].clone(),
+        organization["activeMemberCount"].clone(),
+    )
+}
+
+/// `before` with `changes` applied, the version bumped once and `after`'s update time: what
+/// `after` must equal when a command changed exactly `changes`.
+pub(super) fn changed(before: &Value, after: &Value, changes: Value) -> Value {
+    let mut expected = before.clone();
+    let fields = expected.as_object_mut().expect("an object");
+    fields.extend(changes.as_object().expect("an object of changes").clone());
+    fields.insert(
+        "version".into(),
+        json!(before["version"].as_i64().expect("a version") + 1),
+    );
+    fields.insert("updatedAt".into(), after["updatedAt"].clone());
+    expected
+}

@@ -1,0 +1,23 @@
+//! Every mutation of the contract through the real server: what an accepted command
+//! changes (its version, its payload, the read side), every way a command is refused, and
+//! commands racing each other.
+
+use libtest_mimic::Trial;
+
+mod concurrency;
+pub(crate) mod helpers;
+mod organizations;
+mod refusals;
+mod users;
+
+pub(crate) fn trials() -> Vec<Trial> {
+    [
+        organizations::trials(),
+        users::trials(),
+        refusals::trials(),
+        concurrency::trials(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}

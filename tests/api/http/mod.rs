@@ -1,0 +1,40 @@
+//! HTTP itself: the routes beside GraphQL (health, readiness, metrics, the offline GraphiQL
+//! playground) and GraphQL over HTTP's edges (GET, batches, bodies that are not JSON).
+
+use libtest_mimic::Trial;
+
+use crate::support::TestApp;
+
+mod graphql_over_http;
+mod metrics;
+mod routes;
+
+pub(crate) fn trials() -> Vec<Trial> {
+    [
+        routes::trials(),
+        metrics::trials(),
+        graphql_over_http::trials(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+const USER_BY_ID: &str = "query($id: ID!) { user(id: $id) { id name } }";
+
+pub(super) async fn get(app: &TestApp, path: &str) -> reqwest::Response {
+    app.client
+        .get(format!("{}{path}", app.address))
+        .send()
+        .await
+        .expect("the server answers")
+}
+
+pub(super) fn content_type(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}

@@ -1,0 +1,26 @@
+//! The projector and the read side it keeps: read-your-writes with consistency tokens,
+//! commit order on Postgres, restarts, listeners that fall behind, a database that goes away,
+//! and command and read sides on two databases.
+
+use libtest_mimic::Trial;
+
+mod consistency;
+mod event_ordering;
+mod outage;
+mod restart;
+mod slow_listeners;
+mod split_databases;
+
+pub(super) fn trials() -> Vec<Trial> {
+    [
+        consistency::trials(),
+        event_ordering::trials(),
+        restart::trials(),
+        slow_listeners::trials(),
+        outage::trials(),
+        split_databases::trials(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
