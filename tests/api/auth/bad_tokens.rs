@@ -4,11 +4,11 @@
 use libtest_mimic::Trial;
 use serde_json::{Value, json};
 
-use super::helpers::{
-    acme_with_ada, admin_token_expiring_in, admin_token_of_another_secret, signed, unix_now,
+use super::helpers::{admin_token_expiring_in, admin_token_of_another_secret, signed, unix_now};
+use crate::support::{
+    TestApp, assert_no_errors, assert_no_internal_detail, error_code, mutation_document,
+    on_both_databases, snapshot,
 };
-use crate::commands::helpers::{assert_no_internal_detail, mutation_document, snapshot};
-use crate::support::{TestApp, assert_no_errors, error_code, on_both_databases};
 
 /// A query any caller, even an anonymous one, may run.
 const PUBLIC_QUERY: &str = "{ organizations { totalCount } }";
@@ -74,14 +74,14 @@ async fn assert_refused_as_unauthenticated(app: &TestApp, authorization: &str) {
 }
 
 async fn a_garbage_token_is_unauthenticated_never_anonymous(app: TestApp) {
-    acme_with_ada(&app).await;
+    app.acme_with_ada().await;
     for garbage in ["Bearer garbage", "Bearer not.a.jwt", "Bearer "] {
         assert_refused_as_unauthenticated(&app, garbage).await;
     }
 }
 
 async fn an_expired_token_is_unauthenticated(app: TestApp) {
-    acme_with_ada(&app).await;
+    app.acme_with_ada().await;
     // The same claims with a future `exp` are an admin's.
     let fresh = format!("Bearer {}", admin_token_expiring_in(3600));
     let body = post_with(
@@ -104,13 +104,13 @@ async fn an_expired_token_is_unauthenticated(app: TestApp) {
 }
 
 async fn a_token_signed_with_another_secret_is_unauthenticated(app: TestApp) {
-    acme_with_ada(&app).await;
+    app.acme_with_ada().await;
     assert_refused_as_unauthenticated(&app, &format!("Bearer {}", admin_token_of_another_secret()))
         .await;
 }
 
 async fn a_token_with_an_unknown_role_or_no_expiry_is_unauthenticated(app: TestApp) {
-    acme_with_ada(&app).await;
+    app.acme_with_ada().await;
     let in_an_hour = unix_now() + 3600;
     for claims in [
         json!({ "sub": "test-user", "role": "root", "exp": in_an_hour }),
@@ -121,7 +121,7 @@ async fn a_token_with_an_unknown_role_or_no_expiry_is_unauthenticated(app: TestA
 }
 
 async fn an_authorization_that_is_not_a_bearer_token_is_unauthenticated(app: TestApp) {
-    acme_with_ada(&app).await;
+    app.acme_with_ada().await;
     let admin = app.admin.clone();
     for authorization in [
         "Basic dGVzdDp0ZXN0".to_owned(),

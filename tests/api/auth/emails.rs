@@ -4,7 +4,7 @@
 use libtest_mimic::Trial;
 use serde_json::{Value, json};
 
-use super::helpers::{acme_with_ada, forbidden_paths};
+use super::helpers::forbidden_paths;
 use crate::support::{TestApp, assert_no_errors, error_code, on_both_databases};
 
 /// The names `users(filter: { search })` lists for `token` (None: anonymous).
@@ -24,7 +24,7 @@ async fn names_found_by(app: &TestApp, token: Option<&str>, search: &str) -> Vec
 }
 
 async fn an_admin_reads_emails(app: TestApp) {
-    let (acme, ada) = acme_with_ada(&app).await;
+    let (acme, ada) = app.acme_with_ada().await;
     app.create_user(&acme, "grace@example.com", "Grace Hopper")
         .await;
     app.settle().await;
@@ -51,7 +51,7 @@ async fn an_admin_reads_emails(app: TestApp) {
 async fn viewers_and_anonymous_callers_get_a_null_email_and_a_forbidden_error_at_its_path(
     app: TestApp,
 ) {
-    let (acme, ada) = acme_with_ada(&app).await;
+    let (acme, ada) = app.acme_with_ada().await;
     app.create_user(&acme, "grace@example.com", "Grace Hopper")
         .await;
     app.settle().await;
@@ -88,7 +88,7 @@ async fn viewers_and_anonymous_callers_get_a_null_email_and_a_forbidden_error_at
 }
 
 async fn user_by_email_is_unauthenticated_for_anonymous_and_forbidden_for_viewers(app: TestApp) {
-    acme_with_ada(&app).await;
+    app.acme_with_ada().await;
     let query = "{ userByEmail(email: \"ada@example.com\") { name } }";
     for (token, code) in [
         (None, "UNAUTHENTICATED"),
@@ -101,7 +101,7 @@ async fn user_by_email_is_unauthenticated_for_anonymous_and_forbidden_for_viewer
 }
 
 async fn an_admin_finds_a_user_by_email_trimmed_and_case_insensitively(app: TestApp) {
-    let (_, ada) = acme_with_ada(&app).await;
+    let (_, ada) = app.acme_with_ada().await;
     let query = "query($email: String!) { userByEmail(email: $email) { id email } }";
     for email in ["ada@example.com", "  ADA@Example.COM "] {
         let body = app.gql(query, json!({ "email": email })).await;
@@ -120,7 +120,7 @@ async fn an_admin_finds_a_user_by_email_trimmed_and_case_insensitively(app: Test
 }
 
 async fn only_admins_find_users_by_a_search_on_their_email(app: TestApp) {
-    let (acme, _) = acme_with_ada(&app).await;
+    let (acme, _) = app.acme_with_ada().await;
     app.create_user(&acme, "grace@navy.mil", "Grace Hopper")
         .await;
     app.settle().await;

@@ -6,7 +6,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rosterql::auth::{Role, TokenKeys};
 use serde_json::{Value, json};
 
-use crate::support::{JWT_SECRET, TestApp};
+use crate::support::JWT_SECRET;
 
 pub(super) fn unix_now() -> i64 {
     let since_epoch = SystemTime::now()
@@ -51,14 +51,6 @@ pub(super) fn bad_authorizations() -> Vec<(&'static str, String)> {
         ),
         ("a Basic authorization", "Basic dGVzdDp0ZXN0".to_owned()),
     ]
-}
-
-/// The organization `acme` with the active user Ada (ada@example.com); returns their ids.
-pub(super) async fn acme_with_ada(app: &TestApp) -> (String, String) {
-    let (organization_id, user) = app.organization_with_user().await;
-    let user_id = user["userId"].as_str().expect("a user id").to_owned();
-    app.settle().await;
-    (organization_id, user_id)
 }
 
 /// The `path`s of `body`'s errors, which must all be FORBIDDEN, in a stable order.

@@ -4,14 +4,15 @@
 use libtest_mimic::Trial;
 use serde_json::json;
 
-use super::helpers::acme_with_ada;
-use crate::commands::helpers::{assert_no_internal_detail, input, mutation_document, snapshot};
-use crate::support::{TestApp, assert_no_errors, error_code, on_both_databases};
+use crate::support::{
+    TestApp, assert_no_errors, assert_no_internal_detail, error_code, input, mutation_document,
+    on_both_databases, snapshot,
+};
 
 async fn every_mutation_is_unauthenticated_for_anonymous_forbidden_for_viewers_and_ok_for_admins(
     app: TestApp,
 ) {
-    let (acme, ada) = acme_with_ada(&app).await;
+    let (acme, ada) = app.acme_with_ada().await;
     // In this order, each step is a valid command for an admin.
     let steps = [
         (

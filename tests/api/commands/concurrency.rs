@@ -8,36 +8,14 @@ use futures_util::future::join_all;
 use libtest_mimic::Trial;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, WsClient, assert_no_errors, on_both_databases};
+use crate::support::{TestApp, WsClient, assert_no_errors, on_both_databases, user_changed};
 
 /// How many requests race at once.
 const RACERS: usize = 20;
 
-/// A mutation's payload, or its first error.
-async fn try_command(
-    app: &TestApp,
-    field: &str,
-    input_type: &str,
-    input: Value,
-) -> Result<Value, Value> {
-    let query =
-        format!("mutation($input: {input_type}!) {{ {field}(input: $input) {{ version }} }}");
-    let body = app.gql(&query, json!({ "input": input })).await;
-    match body.get("errors") {
-        Some(errors) => {
-            assert!(
-                body["data"].is_null(),
-                "a refused command returned data: {body}"
-            );
-            Err(errors[0].clone())
-        }
-        None => Ok(body["data"][field].clone()),
-    }
-}
-
 async fn rename(app: &TestApp, id: &str, expected_version: i64, name: &str) -> Result<i64, Value> {
     let input = json!({ "id": id, "expectedVersion": expected_version, "name": name });
-    let payload = try_command(app, "renameUser", "RenameUserInput", input).await?;
+    let payload = app.try_mutate("renameUser", input, "version").await?;
     Ok(payload["version"]
         .as_i64()
         .unwrap_or_else(|| panic!("no version in {payload}")))
@@ -50,7 +28,7 @@ async fn create_user(
     name: &str,
 ) -> Result<Value, Value> {
     let input = json!({ "organizationId": organization_id, "email": email, "name": name });
-    try_command(app, "createUser", "CreateUserInput", input).await
+    app.try_mutate("createUser", input, "version").await
 }
 
 /// An error's `extensions.code`.
@@ -188,21 +166,9 @@ async fn rename_until_accepted(
 
 /// A `userChanged` listener on one user, live from the read side's current position.
 async fn listen_to_user(app: &TestApp, user_id: &str) -> WsClient {
-    app.settle().await;
-    let body = app.gql("{ readModel { position } }", json!({})).await;
-    assert_no_errors(&body);
-    let mut client = WsClient::connect(app, Some(&app.admin)).await;
-    let query = "subscription($userId: ID, $after: String) {
-        userChanged(userId: $userId, after: $after) { event position user { name version } } }";
-    let variables = json!({ "userId": user_id, "after": body["data"]["readModel"]["position"] });
-    client.subscribe("1", query, variables).await;
-    client
-}
-
-async fn next_user_change(client: &mut WsClient) -> Value {
-    let payload = client.next_data().await;
-    assert_no_errors(&payload);
-    payload["data"]["userChanged"].clone()
+    let variables = json!({ "userId": user_id, "after": app.read_position().await });
+    let query = user_changed("event position user { name version }");
+    WsClient::subscribed(app, Some(&app.admin), &query, variables).await
 }
 
 async fn writers_that_retry_on_conflict_all_land_once_each_with_consecutive_versions(app: TestApp) {
@@ -217,7 +183,7 @@ async fn writers_that_retry_on_conflict_all_land_once_each_with_consecutive_vers
         .await
         .expect("the first rename");
     assert_eq!(
-        next_user_change(&mut listener).await["user"],
+        listener.next_change("userChanged").await["user"],
         json!({ "name": "Ready", "version": start })
     );
 
@@ -248,7 +214,7 @@ async fn writers_that_retry_on_conflict_all_land_once_each_with_consecutive_vers
     // Subscribers see the race in version order, each change with the state it made.
     let mut positions = HashSet::new();
     for (version, name) in &accepted {
-        let change = next_user_change(&mut listener).await;
+        let change = listener.next_change("userChanged").await;
         assert_eq!(change["event"], "UserRenamed", "{change}");
         assert_eq!(
             change["user"],
@@ -323,7 +289,7 @@ async fn of_many_organizations_with_one_slug_exactly_one_is_created(app: TestApp
     let names: Vec<String> = (0..RACERS).map(|racer| format!("Acme {racer}")).collect();
     let outcomes = join_all(names.iter().map(|name| {
         let input = json!({ "slug": "acme", "name": name });
-        try_command(&app, "createOrganization", "CreateOrganizationInput", input)
+        app.try_mutate("createOrganization", input, "version")
     }))
     .await;
     let winner = exactly_one_takes_the_key(&outcomes, "slug");

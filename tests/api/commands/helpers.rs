@@ -4,68 +4,10 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, assert_no_errors, error_code};
-
-pub(super) const USER_FIELDS: &str =
-    "id email name role status version organization { id slug name } createdAt updatedAt";
-pub(super) const ORGANIZATION_FIELDS: &str =
-    "id slug name memberCount activeMemberCount version createdAt updatedAt";
-
-// ---------------------------------------------------------------------------------------
-// GraphQL snippets (shared with auth)
-
-/// The document running `mutation` with `$input`, selecting its whole payload.
-pub(crate) fn mutation_document(mutation: &str) -> String {
-    let input_type = format!("{}{}Input", mutation[..1].to_uppercase(), &mutation[1..]);
-    let payload = match mutation {
-        "createOrganization" | "renameOrganization" => format!(
-            "organizationId version consistencyToken organization {{ {ORGANIZATION_FIELDS} }}"
-        ),
-        "deleteUser" => "userId version consistencyToken".to_owned(),
-        _ => format!("userId version consistencyToken user {{ {USER_FIELDS} }}"),
-    };
-    format!("mutation($input: {input_type}!) {{ {mutation}(input: $input) {{ {payload} }} }}")
-}
-
-/// A command's input on aggregate `id` at `expected_version`, plus its own `fields`.
-pub(crate) fn input(id: &str, expected_version: i64, fields: Value) -> Value {
-    let mut input = json!({ "id": id, "expectedVersion": expected_version });
-    if let (Some(input), Value::Object(fields)) = (input.as_object_mut(), fields) {
-        input.extend(fields);
-    }
-    input
-}
-
-/// The whole read side and the log's head, once the read side has caught up: two equal
-/// snapshots mean no event was written and no read row changed in between.
-pub(crate) async fn snapshot(app: &TestApp) -> Value {
-    app.settle().await;
-    let query = format!(
-        "{{ readModel {{ headPosition }}
-            organizations(first: 100) {{ totalCount nodes {{ {ORGANIZATION_FIELDS} }} }}
-            users(first: 100) {{ totalCount nodes {{ {USER_FIELDS} }} }} }}"
-    );
-    let body = app.gql(&query, json!({})).await;
-    assert_no_errors(&body);
-    body["data"].clone()
-}
-
-/// Fails when an error shows how the server is built (SQL, constraint names, …).
-pub(crate) fn assert_no_internal_detail(error: &Value) {
-    let text = error.to_string().to_lowercase();
-    for leak in [
-        "sql",
-        "constraint",
-        "unique",
-        "duplicate key",
-        "users_email_key",
-        "organizations_slug_key",
-        "dberr",
-        "panicked",
-    ] {
-        assert!(!text.contains(leak), "the error leaks {leak:?}: {error}");
-    }
-}
+use crate::support::{
+    ORGANIZATION_FIELDS, TestApp, USER_FIELDS, assert_no_errors, assert_no_internal_detail,
+    error_code, input, mutation_document, snapshot,
+};
 
 // ---------------------------------------------------------------------------------------
 // Running commands
@@ -166,12 +108,6 @@ pub(super) fn id_of(payload: &Value, field: &str) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("no {field} in {payload}"))
         .to_owned()
-}
-
-/// The organization `acme` with the active user Ada; returns their ids.
-pub(super) async fn acme_with_ada(app: &TestApp) -> (String, String) {
-    let (organization_id, user) = app.organization_with_user().await;
-    (organization_id, id_of(&user, "userId"))
 }
 
 pub(super) async fn add_organization(app: &TestApp, slug: &str, name: &str) -> String {

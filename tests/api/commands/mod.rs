@@ -5,7 +5,7 @@
 use libtest_mimic::Trial;
 
 mod concurrency;
-pub(crate) mod helpers;
+mod helpers;
 mod organizations;
 mod refusals;
 mod users;

@@ -5,10 +5,10 @@ use libtest_mimic::Trial;
 use serde_json::json;
 
 use super::helpers::{
-    ORGANIZATION_FIELDS, accepted, acme_with_ada, add_organization, add_user, changed, id_of,
-    input, member_counts, read_organization, read_user,
+    accepted, add_organization, add_user, changed, id_of, member_counts, read_organization,
+    read_user,
 };
-use crate::support::{TestApp, on_both_databases};
+use crate::support::{ORGANIZATION_FIELDS, TestApp, input, on_both_databases};
 
 async fn creating_an_organization_starts_it_at_version_one_with_no_members(app: TestApp) {
     let payload = accepted(
@@ -43,7 +43,7 @@ async fn creating_an_organization_starts_it_at_version_one_with_no_members(app: 
 }
 
 async fn renaming_an_organization_grows_its_version_and_renames_it_on_its_members(app: TestApp) {
-    let (acme, ada) = acme_with_ada(&app).await;
+    let (acme, ada) = app.acme_with_ada().await;
     let grace = add_user(&app, &acme, "grace@example.com", "Grace Hopper").await;
     let globex = add_organization(&app, "globex", "Globex").await;
     let hank = add_user(&app, &globex, "hank@example.com", "Hank Scorpio").await;
@@ -100,7 +100,7 @@ async fn renaming_an_organization_grows_its_version_and_renames_it_on_its_member
 }
 
 async fn member_counts_track_created_suspended_reactivated_and_deleted_users(app: TestApp) {
-    let (acme, ada) = acme_with_ada(&app).await;
+    let (acme, ada) = app.acme_with_ada().await;
     let counts = |members: i64, active: i64| (json!(members), json!(active));
     assert_eq!(member_counts(&app, &acme).await, counts(1, 1));
     let grace = add_user(&app, &acme, "grace@example.com", "Grace Hopper").await;

@@ -6,17 +6,17 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::helpers::{
-    accepted, acme_with_ada, add_organization, add_user, change_user, commands_by_id, input,
-    read_user, refused, refused_input,
+    accepted, add_organization, add_user, change_user, commands_by_id, read_user, refused,
+    refused_input,
 };
-use crate::support::{TestApp, on_both_databases};
+use crate::support::{TestApp, input, on_both_databases};
 use crate::values::{
     BLANK_NAMES, INVALID_EMAILS, INVALID_IDS, INVALID_SLUGS, LONGEST_EMAIL, LONGEST_NAME,
     OVER_LONG_EMAIL, OVER_LONG_NAMES, VALID_SLUGS,
 };
 
 async fn empty_blank_or_over_long_names_are_refused_naming_the_name_field(app: TestApp) {
-    let (acme, ada) = acme_with_ada(&app).await;
+    let (acme, ada) = app.acme_with_ada().await;
     for name in BLANK_NAMES.iter().chain(OVER_LONG_NAMES) {
         let inputs = [
             (
@@ -43,7 +43,7 @@ async fn empty_blank_or_over_long_names_are_refused_naming_the_name_field(app: T
 }
 
 async fn malformed_or_over_long_emails_are_refused_naming_the_email_field(app: TestApp) {
-    let (acme, ada) = acme_with_ada(&app).await;
+    let (acme, ada) = app.acme_with_ada().await;
     assert_eq!((LONGEST_EMAIL.len(), OVER_LONG_EMAIL.len()), (254, 255));
     assert!(INVALID_EMAILS.contains(&OVER_LONG_EMAIL));
     for email in INVALID_EMAILS {
@@ -72,7 +72,7 @@ async fn malformed_or_over_long_emails_are_refused_naming_the_email_field(app: T
 }
 
 async fn malformed_slugs_are_refused_naming_the_slug_field(app: TestApp) {
-    acme_with_ada(&app).await;
+    app.acme_with_ada().await;
     for slug in INVALID_SLUGS {
         refused_input(
             &app,
@@ -94,7 +94,7 @@ async fn malformed_slugs_are_refused_naming_the_slug_field(app: TestApp) {
 }
 
 async fn malformed_ids_are_refused_naming_the_field_that_holds_them(app: TestApp) {
-    acme_with_ada(&app).await;
+    app.acme_with_ada().await;
     for id in INVALID_IDS {
         for (mutation, fields) in commands_by_id() {
             refused_input(&app, mutation, input(id, 1, fields), "id").await;
@@ -106,7 +106,7 @@ async fn malformed_ids_are_refused_naming_the_field_that_holds_them(app: TestApp
 }
 
 async fn commands_on_unknown_ids_are_not_found(app: TestApp) {
-    let (acme, ada) = acme_with_ada(&app).await;
+    let (acme, ada) = app.acme_with_ada().await;
     let unknown = Uuid::new_v4().to_string();
     for (mutation, fields) in commands_by_id() {
         refused(&app, mutation, input(&unknown, 1, fields), "NOT_FOUND").await;
@@ -129,7 +129,7 @@ async fn commands_on_unknown_ids_are_not_found(app: TestApp) {
 }
 
 async fn creating_a_user_in_an_unknown_organization_is_not_found(app: TestApp) {
-    let (_, ada) = acme_with_ada(&app).await;
+    let (_, ada) = app.acme_with_ada().await;
     for organization_id in [Uuid::new_v4().to_string(), ada] {
         let create = json!({ "organizationId": organization_id, "email": "grace@example.com", "name": "Grace Hopper" });
         refused(&app, "createUser", create, "NOT_FOUND").await;
@@ -137,7 +137,7 @@ async fn creating_a_user_in_an_unknown_organization_is_not_found(app: TestApp) {
 }
 
 async fn a_stale_or_future_expected_version_is_a_version_conflict_naming_both(app: TestApp) {
-    let (acme, ada) = acme_with_ada(&app).await;
+    let (acme, ada) = app.acme_with_ada().await;
     let grace = add_user(&app, &acme, "grace@example.com", "Grace Hopper").await;
     accepted(
         &app,
@@ -198,7 +198,7 @@ async fn a_stale_or_future_expected_version_is_a_version_conflict_naming_both(ap
 }
 
 async fn a_taken_email_is_already_exists_without_leaking_sql(app: TestApp) {
-    let (acme, ada) = acme_with_ada(&app).await;
+    let (acme, ada) = app.acme_with_ada().await;
     let grace = add_user(&app, &acme, "grace@example.com", "Grace Hopper").await;
     let globex = add_organization(&app, "globex", "Globex").await;
     for (organization_id, email) in [
@@ -231,7 +231,7 @@ async fn a_taken_email_is_already_exists_without_leaking_sql(app: TestApp) {
 }
 
 async fn a_taken_slug_is_already_exists_without_leaking_sql(app: TestApp) {
-    acme_with_ada(&app).await;
+    app.acme_with_ada().await;
     let error = refused(
         &app,
         "createOrganization",
@@ -249,7 +249,7 @@ async fn a_taken_slug_is_already_exists_without_leaking_sql(app: TestApp) {
 }
 
 async fn suspending_a_suspended_user_or_reactivating_an_active_one_is_bad_user_input(app: TestApp) {
-    let (acme, ada) = acme_with_ada(&app).await;
+    let (acme, ada) = app.acme_with_ada().await;
     let grace = add_user(&app, &acme, "grace@example.com", "Grace Hopper").await;
     accepted(&app, "suspendUser", input(&grace, 1, json!({}))).await;
 

@@ -5,10 +5,10 @@ use libtest_mimic::Trial;
 use serde_json::json;
 
 use super::helpers::{
-    accepted, acme_with_ada, add_organization, add_user, change_user, changed, id_by_email, id_of,
-    input, listed_ids, read_user, refused, snapshot, user_commands,
+    accepted, add_organization, add_user, change_user, changed, id_by_email, id_of, listed_ids,
+    read_user, refused, user_commands,
 };
-use crate::support::{TestApp, on_both_databases};
+use crate::support::{TestApp, input, on_both_databases, snapshot};
 
 async fn a_created_user_is_active_at_version_one_with_the_given_role_or_member(app: TestApp) {
     let acme = add_organization(&app, "acme", "Acme").await;
@@ -115,7 +115,7 @@ async fn names_are_trimmed_and_emails_trimmed_and_lower_cased(app: TestApp) {
 }
 
 async fn every_accepted_user_command_grows_the_version_by_exactly_one(app: TestApp) {
-    let (_, ada) = acme_with_ada(&app).await;
+    let (_, ada) = app.acme_with_ada().await;
     let mut tokens = Vec::new();
     for (version, (mutation, fields)) in (1..).zip(user_commands()) {
         let head = snapshot(&app).await["readModel"]["headPosition"].clone();
@@ -144,7 +144,7 @@ async fn every_accepted_user_command_grows_the_version_by_exactly_one(app: TestA
 }
 
 async fn renaming_a_user_changes_only_its_name(app: TestApp) {
-    let (acme, ada) = acme_with_ada(&app).await;
+    let (acme, ada) = app.acme_with_ada().await;
     let before = read_user(&app, &ada).await;
     let after = change_user(
         &app,
@@ -170,7 +170,7 @@ async fn renaming_a_user_changes_only_its_name(app: TestApp) {
 }
 
 async fn changing_a_users_email_changes_only_its_email(app: TestApp) {
-    let (_, ada) = acme_with_ada(&app).await;
+    let (_, ada) = app.acme_with_ada().await;
     let before = read_user(&app, &ada).await;
     let after = change_user(
         &app,
@@ -192,7 +192,7 @@ async fn changing_a_users_email_changes_only_its_email(app: TestApp) {
 }
 
 async fn changing_a_users_role_changes_only_its_role(app: TestApp) {
-    let (acme, ada) = acme_with_ada(&app).await;
+    let (acme, ada) = app.acme_with_ada().await;
     let before = read_user(&app, &ada).await;
     let after = change_user(&app, "changeUserRole", &ada, 1, json!({ "role": "OWNER" })).await;
     assert_eq!(after, changed(&before, &after, json!({ "role": "OWNER" })));
@@ -208,7 +208,7 @@ async fn changing_a_users_role_changes_only_its_role(app: TestApp) {
 }
 
 async fn suspending_and_reactivating_a_user_changes_only_its_status(app: TestApp) {
-    let (acme, ada) = acme_with_ada(&app).await;
+    let (acme, ada) = app.acme_with_ada().await;
     let active = read_user(&app, &ada).await;
     let suspended = change_user(
         &app,
@@ -241,7 +241,7 @@ async fn suspending_and_reactivating_a_user_changes_only_its_status(app: TestApp
 }
 
 async fn deleting_a_user_removes_it_from_the_read_side(app: TestApp) {
-    let (acme, ada) = acme_with_ada(&app).await;
+    let (acme, ada) = app.acme_with_ada().await;
     let grace = add_user(&app, &acme, "grace@example.com", "Grace Hopper").await;
     let payload = accepted(&app, "deleteUser", input(&ada, 1, json!({}))).await;
     assert_eq!(
@@ -254,7 +254,7 @@ async fn deleting_a_user_removes_it_from_the_read_side(app: TestApp) {
 }
 
 async fn a_deleted_users_email_is_free_again_and_its_id_stays_not_found(app: TestApp) {
-    let (acme, ada) = acme_with_ada(&app).await;
+    let (acme, ada) = app.acme_with_ada().await;
     let grace = add_user(&app, &acme, "grace@example.com", "Grace Hopper").await;
     accepted(&app, "deleteUser", input(&ada, 1, json!({}))).await;
 

@@ -17,21 +17,6 @@ const ORGANIZATION_BY_ID: &str =
 const MEMBER_IDS: &str =
     "query($id: ID) { users(organizationId: $id) { totalCount nodes { id } } }";
 
-/// Runs mutation `name` with `input`, selecting `selection` of its payload; returns the payload.
-async fn mutate(
-    app: &TestApp,
-    name: &str,
-    input_type: &str,
-    input: Value,
-    selection: &str,
-) -> Value {
-    let query =
-        format!("mutation($input: {input_type}!) {{ {name}(input: $input) {{ {selection} }} }}");
-    let body = app.gql(&query, json!({ "input": input })).await;
-    assert_no_errors(&body);
-    body["data"][name].clone()
-}
-
 fn token_of(payload: &Value) -> String {
     payload["consistencyToken"]
         .as_str()
@@ -77,14 +62,9 @@ async fn a_query_sent_with_a_rename_token_sees_the_new_name(app: TestApp) {
         let name = format!("Ada Renamed {round}");
         // The payload's `user` is not asked for: nothing waits for the read side but the header.
         let input = json!({ "id": id, "expectedVersion": version, "name": name });
-        let payload = mutate(
-            &app,
-            "renameUser",
-            "RenameUserInput",
-            input,
-            "version consistencyToken",
-        )
-        .await;
+        let payload = app
+            .mutate("renameUser", input, "version consistencyToken")
+            .await;
         version = payload["version"].as_i64().expect("a version");
         let data = data_at(&app, &token_of(&payload), USER_BY_ID, json!({ "id": id })).await;
         assert_eq!(data["user"]["name"], name.as_str(), "round {round}: {data}");
@@ -95,14 +75,9 @@ async fn a_query_sent_with_a_rename_token_sees_the_new_name(app: TestApp) {
 async fn a_query_sent_with_an_organization_rename_token_sees_the_new_name_on_members(app: TestApp) {
     let (organization_id, created) = app.organization_with_user().await;
     let input = json!({ "id": organization_id, "expectedVersion": 1, "name": "Acme Renamed" });
-    let payload = mutate(
-        &app,
-        "renameOrganization",
-        "RenameOrganizationInput",
-        input,
-        "consistencyToken",
-    )
-    .await;
+    let payload = app
+        .mutate("renameOrganization", input, "consistencyToken")
+        .await;
     let token = token_of(&payload);
 
     let data = data_at(
@@ -124,14 +99,9 @@ async fn a_query_sent_with_an_organization_rename_token_sees_the_new_name_on_mem
 async fn a_query_sent_with_a_create_token_sees_the_new_user(app: TestApp) {
     let (organization_id, _) = app.organization_with_user().await;
     let input = json!({ "organizationId": organization_id, "email": "grace@example.com", "name": "Grace Hopper" });
-    let payload = mutate(
-        &app,
-        "createUser",
-        "CreateUserInput",
-        input,
-        "userId consistencyToken",
-    )
-    .await;
+    let payload = app
+        .mutate("createUser", input, "userId consistencyToken")
+        .await;
     let token = token_of(&payload);
 
     let data = data_at(&app, &token, MEMBER_IDS, json!({ "id": organization_id })).await;
@@ -163,12 +133,12 @@ async fn mutation_payloads_show_the_state_after_the_change(app: TestApp) {
     let user = "version user { name status version }";
 
     let input = json!({ "id": id, "expectedVersion": 1, "name": "Ada King" });
-    let renamed = mutate(&app, "renameUser", "RenameUserInput", input, user).await;
+    let renamed = app.mutate("renameUser", input, user).await;
     assert_eq!(renamed["user"]["name"], "Ada King", "{renamed}");
     assert_eq!(renamed["user"]["version"], renamed["version"], "{renamed}");
 
     let input = json!({ "id": id, "expectedVersion": renamed["version"], "reason": "testing" });
-    let suspended = mutate(&app, "suspendUser", "SuspendUserInput", input, user).await;
+    let suspended = app.mutate("suspendUser", input, user).await;
     assert_eq!(suspended["user"]["status"], "SUSPENDED", "{suspended}");
     assert_eq!(
         suspended["user"]["version"], suspended["version"],
@@ -177,14 +147,7 @@ async fn mutation_payloads_show_the_state_after_the_change(app: TestApp) {
 
     let organization = "version organization { name version activeMemberCount }";
     let input = json!({ "id": organization_id, "expectedVersion": 1, "name": "Acme Renamed" });
-    let renamed = mutate(
-        &app,
-        "renameOrganization",
-        "RenameOrganizationInput",
-        input,
-        organization,
-    )
-    .await;
+    let renamed = app.mutate("renameOrganization", input, organization).await;
     assert_eq!(renamed["organization"]["name"], "Acme Renamed", "{renamed}");
     assert_eq!(
         renamed["organization"]["version"], renamed["version"],

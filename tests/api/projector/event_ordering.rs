@@ -11,7 +11,7 @@ use sea_orm::{ConnectionTrait, Database, DbBackend, Statement, TransactionTrait}
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::support::{TestApp, assert_no_errors, on_postgres};
+use crate::support::{TestApp, assert_no_errors, on_postgres, text};
 
 const HOLD: Duration = Duration::from_millis(600);
 
@@ -32,17 +32,11 @@ async fn append_organization_created(txn: &impl ConnectionTrait, id: Uuid, slug:
 /// Runs createOrganization without asking for the read-side `organization` (which would
 /// wait for the projector); returns the consistency token.
 async fn create_organization_without_waiting(app: &TestApp, slug: &str) -> String {
-    let body = app
-        .gql(
-            "mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { consistencyToken } }",
-            json!({ "input": { "slug": slug, "name": slug } }),
-        )
-        .await;
-    assert_no_errors(&body);
-    body["data"]["createOrganization"]["consistencyToken"]
-        .as_str()
-        .expect("a token")
-        .to_owned()
+    let input = json!({ "slug": slug, "name": slug });
+    text(
+        &app.mutate("createOrganization", input, "consistencyToken")
+            .await["consistencyToken"],
+    )
 }
 
 async fn slugs_on_the_read_side(app: &TestApp) -> Vec<String> {

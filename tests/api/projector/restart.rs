@@ -10,22 +10,19 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::support::{
-    TestApp, TestDatabase, WsClient, assert_no_errors, on_both_databases, test_config,
+    ORGANIZATION_FIELDS, TestApp, TestDatabase, USER_FIELDS, WsClient, assert_no_errors,
+    on_both_databases, test_config, text, user_changed,
 };
 
 /// Everything a client can read: organizations, users and the read model's position.
 async fn read_side(app: &TestApp) -> Value {
     app.settle().await;
-    let body = app
-        .gql(
-            "{ organizations(first: 100) { totalCount nodes {
-                    id slug name memberCount activeMemberCount version createdAt updatedAt } }
-               users(first: 100, orderBy: CREATED_AT_ASC) { totalCount nodes {
-                    id email name role status version organization { id slug name } createdAt updatedAt } }
-               readModel { position headPosition lagEvents } }",
-            json!({}),
-        )
-        .await;
+    let query = format!(
+        "{{ organizations(first: 100) {{ totalCount nodes {{ {ORGANIZATION_FIELDS} }} }}
+            users(first: 100, orderBy: CREATED_AT_ASC) {{ totalCount nodes {{ {USER_FIELDS} }} }}
+            readModel {{ position headPosition lagEvents }} }}"
+    );
+    let body = app.gql(&query, json!({})).await;
     assert_no_errors(&body);
     let status = &body["data"]["readModel"];
     assert_eq!(status["position"], status["headPosition"], "{body}");
@@ -45,13 +42,6 @@ fn user_row<'a>(read_side: &'a Value, id: &str) -> &'a Value {
         .as_array()
         .and_then(|nodes| nodes.iter().find(|node| node["id"] == id))
         .unwrap_or_else(|| panic!("no user {id} in {read_side}"))
-}
-
-fn text(value: &Value) -> String {
-    value
-        .as_str()
-        .unwrap_or_else(|| panic!("not a string: {value}"))
-        .to_owned()
 }
 
 /// Checks an organization's member counts against the users listed in `read_side`.
@@ -79,15 +69,6 @@ fn assert_member_counts(read_side: &Value, organization_id: &str, members: usize
     );
 }
 
-/// Runs a user or organization mutation as an admin; returns the payload.
-async fn command(app: &TestApp, field: &str, input_type: &str, input: Value) -> Value {
-    let query =
-        format!("mutation($input: {input_type}!) {{ {field}(input: $input) {{ version }} }}");
-    let body = app.gql(&query, json!({ "input": input })).await;
-    assert_no_errors(&body);
-    body["data"][field].clone()
-}
-
 /// Stops `app` and starts a new server on its database; the database lives as long as the
 /// returned handle.
 async fn restart(app: TestApp) -> (TestApp, TestDatabase) {
@@ -106,28 +87,20 @@ async fn a_restarted_server_serves_the_same_read_side_and_projects_new_commands(
         ));
     }
     let (suspended, deleted) = (&users[1], &users[2]);
-    command(
-        &app,
+    app.mutate(
         "suspendUser",
-        "SuspendUserInput",
         json!({ "id": suspended, "expectedVersion": 1 }),
+        "version",
     )
     .await;
-    command(
-        &app,
+    app.mutate(
         "deleteUser",
-        "DeleteUserInput",
         json!({ "id": deleted, "expectedVersion": 1 }),
+        "version",
     )
     .await;
     let rename = json!({ "id": organization_id, "expectedVersion": 1, "name": "Acme Inc" });
-    command(
-        &app,
-        "renameOrganization",
-        "RenameOrganizationInput",
-        rename,
-    )
-    .await;
+    app.mutate("renameOrganization", rename, "version").await;
     let live = users.len() - 1;
     let before = read_side(&app).await;
     assert_member_counts(&before, &organization_id, live, live - 1);
@@ -148,7 +121,7 @@ async fn a_restarted_server_serves_the_same_read_side_and_projects_new_commands(
     );
     let renamed = json!({ "id": users[0], "expectedVersion": 1, "name": "Ada Lovelace" });
     assert_eq!(
-        command(&app, "renameUser", "RenameUserInput", renamed).await["version"],
+        app.mutate("renameUser", renamed, "version").await["version"],
         2
     );
     let now = read_side(&app).await;
@@ -250,13 +223,7 @@ async fn commands_committed_while_no_server_runs_are_projected_when_one_starts(a
     );
     // Offline commits go through the same log: the server's own commands follow them.
     let rename = json!({ "id": organization_id, "expectedVersion": 2, "name": "Acme Industries" });
-    command(
-        &app,
-        "renameOrganization",
-        "RenameOrganizationInput",
-        rename,
-    )
-    .await;
+    app.mutate("renameOrganization", rename, "version").await;
     let now = read_side(&app).await;
     assert_eq!(
         organization_row(&now, &organization_id)["name"],
@@ -265,26 +232,11 @@ async fn commands_committed_while_no_server_runs_are_projected_when_one_starts(a
     assert_member_counts(&now, &organization_id, members, members - 1);
 }
 
-const USER_CHANGED: &str = "subscription($organizationId: ID, $after: String) {
-    userChanged(organizationId: $organizationId, after: $after) { event userId position user { name } } }";
-
 /// A listener on `organization_id` that resumes after `after`.
 async fn listen(app: &TestApp, organization_id: &str, after: &str) -> WsClient {
-    let mut client = WsClient::connect(app, Some(&app.admin)).await;
-    client
-        .subscribe(
-            "1",
-            USER_CHANGED,
-            json!({ "organizationId": organization_id, "after": after }),
-        )
-        .await;
-    client
-}
-
-async fn next_change(client: &mut WsClient) -> Value {
-    let payload = client.next_data().await;
-    assert_no_errors(&payload);
-    payload["data"]["userChanged"].clone()
+    let query = user_changed("event userId position user { name }");
+    let variables = json!({ "organizationId": organization_id, "after": after });
+    WsClient::subscribed(app, Some(&app.admin), &query, variables).await
 }
 
 /// A listener saw the user's creation, then missed a rename before the restart and one made
@@ -299,7 +251,7 @@ async fn a_listener_reconnecting_to_a_restarted_server_gets_every_change_it_miss
         &app.create_user(&organization_id, "ada@example.com", "Ada")
             .await["userId"],
     );
-    let seen = next_change(&mut listener).await;
+    let seen = listener.next_change("userChanged").await;
     assert_eq!(
         (&seen["event"], &seen["userId"]),
         (&json!("UserCreated"), &json!(ada)),
@@ -308,7 +260,7 @@ async fn a_listener_reconnecting_to_a_restarted_server_gets_every_change_it_miss
     drop(listener);
 
     let rename = json!({ "id": ada, "expectedVersion": 1, "name": "Ada K" });
-    command(&app, "renameUser", "RenameUserInput", rename).await;
+    app.mutate("renameUser", rename, "version").await;
     app.settle().await;
     let database = app.stop().await.expect("a spawned app owns its database");
     let commands = database.command_service().await;
@@ -331,7 +283,7 @@ async fn a_listener_reconnecting_to_a_restarted_server_gets_every_change_it_miss
     );
     let mut positions = vec![text(&seen["position"])];
     for _ in 0..2 {
-        let missed = next_change(&mut listener).await;
+        let missed = listener.next_change("userChanged").await;
         assert_eq!(
             (&missed["event"], &missed["userId"]),
             (&json!("UserRenamed"), &json!(ada)),
@@ -340,7 +292,7 @@ async fn a_listener_reconnecting_to_a_restarted_server_gets_every_change_it_miss
         );
         positions.push(text(&missed["position"]));
     }
-    let live = next_change(&mut listener).await;
+    let live = listener.next_change("userChanged").await;
     assert_eq!(
         (&live["event"], &live["userId"]),
         (&json!("UserCreated"), &json!(grace)),

@@ -5,7 +5,7 @@ use libtest_mimic::Trial;
 use rosterql::command::{CommandContext, RenameUser};
 use serde_json::json;
 
-use crate::support::{TestApp, TestDatabase, WsClient, assert_no_errors, on_both_databases};
+use crate::support::{TestApp, TestDatabase, WsClient, on_both_databases, text, user_changed};
 
 const BUFFER: usize = 4;
 const RENAMES: i32 = 30;
@@ -13,19 +13,10 @@ const RENAMES: i32 = 30;
 async fn a_listener_that_falls_behind_the_broadcast_misses_nothing(database: TestDatabase) {
     let app = TestApp::spawn_on(database, |config| config.change_buffer = BUFFER).await;
     let (_, user) = app.organization_with_user().await;
-    let user_id = user["userId"].as_str().expect("an id").to_owned();
-    let position =
-        app.gql("{ readModel { position } }", json!({})).await["data"]["readModel"]["position"]
-            .clone();
-
-    let mut listener = WsClient::connect(&app, Some(&app.admin)).await;
-    listener
-        .subscribe(
-            "1",
-            "subscription($id: ID!, $after: String) { userChanged(userId: $id, after: $after) { event position user { version } } }",
-            json!({ "id": user_id, "after": position }),
-        )
-        .await;
+    let user_id = text(&user["userId"]);
+    let variables = json!({ "userId": user_id, "after": app.read_position().await });
+    let query = user_changed("event position user { version }");
+    let mut listener = WsClient::subscribed(&app, Some(&app.admin), &query, variables).await;
 
     // Written by another process, so the projector finds them all in one poll and publishes
     // them at once: far more than the broadcast holds for this listener.
@@ -44,9 +35,7 @@ async fn a_listener_that_falls_behind_the_broadcast_misses_nothing(database: Tes
 
     let mut positions = Vec::new();
     for _ in 0..RENAMES {
-        let payload = listener.next_data().await;
-        assert_no_errors(&payload);
-        let change = &payload["data"]["userChanged"];
+        let change = listener.next_change("userChanged").await;
         assert_eq!(change["event"], "UserRenamed", "{change}");
         positions.push(change["position"].as_str().expect("a position").to_owned());
     }

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use serde_json::json;
 
 use super::pages::assert_each_once;
-use crate::support::{TestApp, assert_no_errors};
+use crate::support::{TestApp, text};
 
 const ROSTER_SIZE: usize = 25;
 
@@ -28,18 +28,11 @@ pub(super) async fn add_member(
     email: &str,
     role: &'static str,
 ) -> Member {
-    let body = app
-        .gql(
-            "mutation($input: CreateUserInput!) { createUser(input: $input) { userId version } }",
-            json!({ "input": { "organizationId": organization_id, "email": email, "name": name, "role": role } }),
-        )
-        .await;
-    assert_no_errors(&body);
+    let input =
+        json!({ "organizationId": organization_id, "email": email, "name": name, "role": role });
+    let created = app.mutate("createUser", input, "userId version").await;
     Member {
-        id: body["data"]["createUser"]["userId"]
-            .as_str()
-            .expect("a user id")
-            .to_owned(),
+        id: text(&created["userId"]),
         name: name.to_owned(),
         email: email.to_owned(),
         role,
@@ -49,22 +42,13 @@ pub(super) async fn add_member(
 }
 
 pub(super) async fn suspend(app: &TestApp, member: &mut Member) {
-    let body = app
-        .gql(
-            "mutation($input: SuspendUserInput!) { suspendUser(input: $input) { version } }",
-            json!({ "input": { "id": member.id, "expectedVersion": 1 } }),
-        )
-        .await;
-    assert_no_errors(&body);
+    let input = json!({ "id": member.id, "expectedVersion": 1 });
+    app.mutate("suspendUser", input, "version").await;
     member.status = "SUSPENDED";
 }
 
 pub(super) async fn new_organization(app: &TestApp, slug: &str, name: &str) -> String {
-    let created = app.create_organization(slug, name).await;
-    created["organizationId"]
-        .as_str()
-        .expect("an organization id")
-        .to_owned()
+    text(&app.create_organization(slug, name).await["organizationId"])
 }
 
 /// Two organizations: "acme" with varied members (two suspended), "globex" with one.

@@ -5,9 +5,7 @@ use serde_json::{Value, json};
 
 use super::directory::{Member, directory, new_organization};
 use super::pages::refused_field;
-use crate::support::{TestApp, assert_no_errors, on_both_databases};
-
-const ORGANIZATION_FIELDS: &str = "id slug name memberCount activeMemberCount version";
+use crate::support::{ORGANIZATION_FIELDS, TestApp, assert_no_errors, on_both_databases};
 
 async fn organization_lookup(app: &TestApp, arguments: Value) -> Value {
     let query = format!(

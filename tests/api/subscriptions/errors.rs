@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::listener::{
     Listener, Protocol, create_organization, create_user_without_waiting, organization_changed,
-    read_position, user_changed,
+    user_changed,
 };
 use crate::support::{TestApp, error_code, on_both_databases};
 use crate::values::INVALID_POSITIONS;
@@ -14,7 +14,7 @@ use crate::values::INVALID_POSITIONS;
 async fn a_listener_who_is_not_an_admin_gets_a_null_email_and_a_forbidden_error(app: TestApp) {
     let organization_id = create_organization(&app, "acme").await;
     for (who, token) in [("viewer", Some(app.viewer.as_str())), ("anonymous", None)] {
-        let after = read_position(&app).await;
+        let after = app.read_position().await;
         let variables = json!({ "organizationId": organization_id, "after": after });
         let mut listener = Listener::open(
             &app,

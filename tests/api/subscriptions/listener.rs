@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, WsClient, assert_no_errors};
+use crate::support::{self, TestApp, WsClient, assert_no_errors, text};
 
 pub(super) const USER_CHANGE: &str = "kind userId organizationId event position
     user { id name email role status version organization { id } }";
@@ -12,10 +12,7 @@ pub(super) const ORGANIZATION_CHANGE: &str = "kind organizationId event position
     organization { id slug name version }";
 
 pub(super) fn user_changed() -> String {
-    format!(
-        "subscription($organizationId: ID, $userId: ID, $after: String) {{
-            userChanged(organizationId: $organizationId, userId: $userId, after: $after) {{ {USER_CHANGE} }} }}"
-    )
+    support::user_changed(USER_CHANGE)
 }
 
 pub(super) fn organization_changed() -> String {
@@ -147,46 +144,13 @@ impl Listener {
     }
 }
 
-/// The read side's position once it has applied everything committed so far.
-pub(super) async fn read_position(app: &TestApp) -> String {
-    app.settle().await;
-    let body = app.gql("{ readModel { position } }", json!({})).await;
-    assert_no_errors(&body);
-    body["data"]["readModel"]["position"]
-        .as_str()
-        .expect("a position")
-        .to_owned()
-}
-
-pub(super) fn text(value: &Value) -> String {
-    value
-        .as_str()
-        .unwrap_or_else(|| panic!("not a string: {value}"))
-        .to_owned()
-}
-
-/// `renameUser` → `RenameUserInput`.
-pub(super) fn input_type(field: &str) -> String {
-    let mut characters = field.chars();
-    let first = characters
-        .next()
-        .expect("a field name")
-        .to_ascii_uppercase();
-    format!("{first}{}Input", characters.as_str())
-}
-
 /// Runs the admin mutation `field` with `input`, without waiting for the read side;
 /// returns the new version.
 pub(super) async fn command(app: &TestApp, field: &str, input: Value) -> i64 {
-    let query = format!(
-        "mutation($input: {}!) {{ {field}(input: $input) {{ version }} }}",
-        input_type(field)
-    );
-    let body = app.gql(&query, json!({ "input": input })).await;
-    assert_no_errors(&body);
-    body["data"][field]["version"]
+    let payload = app.mutate(field, input, "version").await;
+    payload["version"]
         .as_i64()
-        .unwrap_or_else(|| panic!("no version in {body}"))
+        .unwrap_or_else(|| panic!("no version in {payload}"))
 }
 
 pub(super) async fn create_user_without_waiting(
@@ -195,15 +159,10 @@ pub(super) async fn create_user_without_waiting(
     email: &str,
     name: &str,
 ) -> String {
-    let body = app
-        .gql(
-            "mutation($input: CreateUserInput!) { createUser(input: $input) { userId version } }",
-            json!({ "input": { "organizationId": organization_id, "email": email, "name": name } }),
-        )
-        .await;
-    assert_no_errors(&body);
-    assert_eq!(body["data"]["createUser"]["version"], 1, "{body}");
-    text(&body["data"]["createUser"]["userId"])
+    let input = json!({ "organizationId": organization_id, "email": email, "name": name });
+    let payload = app.mutate("createUser", input, "userId version").await;
+    assert_eq!(payload["version"], 1, "{payload}");
+    text(&payload["userId"])
 }
 
 pub(super) async fn create_organization(app: &TestApp, slug: &str) -> String {

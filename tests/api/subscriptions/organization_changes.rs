@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 
 use super::listener::{
     Listener, Protocol, command, create_organization, create_user_without_waiting,
-    organization_changed, read_position, text,
+    organization_changed,
 };
-use crate::support::{TestApp, on_both_databases};
+use crate::support::{TestApp, on_both_databases, text};
 
 /// An organization change a listener must receive.
 struct ExpectedOrganizationChange {
@@ -45,7 +45,7 @@ async fn rename_organization(
 async fn organization_changes_arrive_with_their_event_and_the_id_filter_holds(app: TestApp) {
     let acme = create_organization(&app, "acme").await;
     let globex = create_organization(&app, "globex").await;
-    let after = read_position(&app).await;
+    let after = app.read_position().await;
     let filters = [json!({}), json!({ "id": acme })];
     let mut listeners = Vec::new();
     for filter in &filters {

@@ -4,7 +4,7 @@
 use libtest_mimic::Trial;
 use serde_json::json;
 
-use super::listener::{Listener, Protocol, create_organization, read_position, user_changed};
+use super::listener::{Listener, Protocol, create_organization, user_changed};
 use super::script::{ExpectedUserChange, UserScript, receive_user_changes};
 use crate::support::{TestApp, on_both_databases};
 
@@ -13,7 +13,7 @@ async fn a_listener_resuming_after_a_position_gets_every_later_change_once_then_
     protocol: Protocol,
 ) {
     let organization_id = create_organization(&app, "acme").await;
-    let after = read_position(&app).await;
+    let after = app.read_position().await;
     let variables = json!({ "organizationId": organization_id, "after": after });
     let mut first = Listener::admin(&app, protocol, &user_changed(), variables.clone()).await;
 

@@ -2,10 +2,8 @@
 
 use serde_json::{Value, json};
 
-use super::listener::{
-    Listener, Protocol, command, create_user_without_waiting, text, user_changed,
-};
-use crate::support::TestApp;
+use super::listener::{Listener, Protocol, command, create_user_without_waiting, user_changed};
+use crate::support::{TestApp, text};
 
 /// A change a listener must receive: the user's state after it is `user` (null once
 /// deleted).

@@ -9,8 +9,7 @@ use libtest_mimic::Trial;
 use serde_json::{Value, json};
 
 use super::listener::{
-    Listener, Protocol, command, create_organization, create_user_without_waiting, read_position,
-    user_changed,
+    Listener, Protocol, command, create_organization, create_user_without_waiting, user_changed,
 };
 use super::script::{
     ExpectedUserChange, UserScript, assert_positions_follow_each_other, receive_user_changes,
@@ -22,7 +21,7 @@ async fn every_user_change_arrives_in_order_with_its_event_and_the_state_after_i
     protocol: Protocol,
 ) {
     let organization_id = create_organization(&app, "acme").await;
-    let after = read_position(&app).await;
+    let after = app.read_position().await;
     let variables = json!({ "organizationId": organization_id, "after": after });
     let mut listener = Listener::admin(&app, protocol, &user_changed(), variables).await;
 
@@ -66,7 +65,7 @@ async fn user_changed_filters_leave_out_other_organizations_and_other_users(app:
     let acme = create_organization(&app, "acme").await;
     let globex = create_organization(&app, "globex").await;
     let mut ada = UserScript::create(&app, &acme, "ada@example.com", "Ada").await;
-    let after = read_position(&app).await;
+    let after = app.read_position().await;
     let filters = [
         json!({ "organizationId": acme }),
         json!({ "userId": ada.user_id() }),
@@ -123,7 +122,7 @@ async fn a_listener_that_queries_right_after_a_change_sees_at_least_that_state(a
     )
     .await;
     app.settle().await;
-    let after = read_position(&app).await;
+    let after = app.read_position().await;
     let variables = json!({ "userId": user_id, "after": after });
     let mut listener =
         Listener::admin(&app, Protocol::TransportWs, &user_changed(), variables).await;

@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::{Backend, TestDatabase, assert_no_errors};
+use super::graphql::{self, assert_no_errors, text};
+use super::{Backend, TestDatabase};
 
 pub(crate) const JWT_SECRET: &str = "rosterql-test-secret";
 pub(crate) const WAIT: Duration = Duration::from_secs(15);
@@ -143,16 +144,45 @@ impl TestApp {
         (status, response.json().await.expect("a JSON body"))
     }
 
-    pub(crate) async fn create_organization(&self, slug: &str, name: &str) -> Value {
-        let body = self
-            .gql(
-                "mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) {
-                    organizationId version consistencyToken organization { id slug name memberCount activeMemberCount version } } }",
-                json!({ "input": { "slug": slug, "name": name } }),
-            )
-            .await;
+    /// Runs `mutation` with `input` as an admin, selecting `selection` of its payload; the
+    /// mutation must be accepted. Returns the payload.
+    pub(crate) async fn mutate(&self, mutation: &str, input: Value, selection: &str) -> Value {
+        let document = graphql::mutation(mutation, selection);
+        let body = self.gql(&document, json!({ "input": input })).await;
         assert_no_errors(&body);
-        body["data"]["createOrganization"].clone()
+        body["data"][mutation].clone()
+    }
+
+    /// As [`Self::mutate`], for a mutation that may be refused: its payload, or its first
+    /// error (then with no data).
+    pub(crate) async fn try_mutate(
+        &self,
+        mutation: &str,
+        input: Value,
+        selection: &str,
+    ) -> Result<Value, Value> {
+        let document = graphql::mutation(mutation, selection);
+        let body = self.gql(&document, json!({ "input": input })).await;
+        match body.get("errors") {
+            Some(errors) => {
+                assert!(
+                    body["data"].is_null(),
+                    "a refused command returned data: {body}"
+                );
+                Err(errors[0].clone())
+            }
+            None => Ok(body["data"][mutation].clone()),
+        }
+    }
+
+    pub(crate) async fn create_organization(&self, slug: &str, name: &str) -> Value {
+        self.mutate(
+            "createOrganization",
+            json!({ "slug": slug, "name": name }),
+            "organizationId version consistencyToken
+                organization { id slug name memberCount activeMemberCount version }",
+        )
+        .await
     }
 
     pub(crate) async fn create_user(
@@ -161,15 +191,13 @@ impl TestApp {
         email: &str,
         name: &str,
     ) -> Value {
-        let body = self
-            .gql(
-                "mutation($input: CreateUserInput!) { createUser(input: $input) {
-                    userId version consistencyToken user { id email name role status version organization { id slug name } } } }",
-                json!({ "input": { "organizationId": organization_id, "email": email, "name": name } }),
-            )
-            .await;
-        assert_no_errors(&body);
-        body["data"]["createUser"].clone()
+        self.mutate(
+            "createUser",
+            json!({ "organizationId": organization_id, "email": email, "name": name }),
+            "userId version consistencyToken
+                user { id email name role status version organization { id slug name } }",
+        )
+        .await
     }
 
     /// An organization with one user; returns (organization id, user payload).
@@ -183,6 +211,15 @@ impl TestApp {
             .create_user(&organization_id, "ada@example.com", "Ada Lovelace")
             .await;
         (organization_id, user)
+    }
+
+    /// The organization `acme` with the active user Ada (ada@example.com), once the read side
+    /// has caught up; returns their ids.
+    pub(crate) async fn acme_with_ada(&self) -> (String, String) {
+        let (organization_id, user) = self.organization_with_user().await;
+        let user_id = text(&user["userId"]);
+        self.settle().await;
+        (organization_id, user_id)
     }
 
     /// Waits until the read side has caught up with everything committed so far.
@@ -205,6 +242,14 @@ impl TestApp {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// The read side's position once it has applied everything committed so far.
+    pub(crate) async fn read_position(&self) -> String {
+        self.settle().await;
+        let body = self.gql("{ readModel { position } }", json!({})).await;
+        assert_no_errors(&body);
+        text(&body["data"]["readModel"]["position"])
     }
 
     pub(crate) fn ws_url(&self) -> String {

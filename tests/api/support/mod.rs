@@ -9,6 +9,9 @@ mod ws;
 
 pub(crate) use app::{JWT_SECRET, TestApp, keys, test_config};
 pub(crate) use database::TestDatabase;
-pub(crate) use graphql::{assert_no_errors, error_code};
+pub(crate) use graphql::{
+    ORGANIZATION_FIELDS, USER_FIELDS, assert_no_errors, assert_no_internal_detail, error_code,
+    input, mutation_document, snapshot, text, user_changed,
+};
 pub(crate) use harness::{Backend, on_both_databases, on_postgres, without_database};
 pub(crate) use ws::WsClient;

@@ -7,8 +7,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use super::TestApp;
 use super::app::WAIT;
+use super::{TestApp, assert_no_errors};
 
 pub(crate) struct WsClient {
     socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
@@ -35,19 +35,40 @@ impl WsClient {
 
     /// Opens a socket speaking `protocol` and completes `connection_init` with `token`.
     pub(crate) async fn connect_with(app: &TestApp, protocol: &str, token: Option<&str>) -> Self {
-        let mut client = Self::open(app, protocol).await;
         let payload = match token {
             Some(token) => json!({ "Authorization": format!("Bearer {token}") }),
             None => json!({}),
         };
+        let (client, ack) = Self::init(app, protocol, payload).await;
+        let ack = ack.expect("an answer to connection_init");
+        assert_eq!(ack["type"], "connection_ack", "{ack}");
+        client
+    }
+
+    /// Opens a socket speaking `protocol` and sends `connection_init` with `payload`;
+    /// returns the socket and its answer (None: the socket closed).
+    pub(crate) async fn init(
+        app: &TestApp,
+        protocol: &str,
+        payload: Value,
+    ) -> (Self, Option<Value>) {
+        let mut client = Self::open(app, protocol).await;
         client
             .send(json!({ "type": "connection_init", "payload": payload }))
             .await;
-        let ack = client
-            .receive()
-            .await
-            .expect("an answer to connection_init");
-        assert_eq!(ack["type"], "connection_ack", "{ack}");
+        let answer = client.receive().await;
+        (client, answer)
+    }
+
+    /// A `graphql-transport-ws` socket initialised with `token`, subscribed to `query`.
+    pub(crate) async fn subscribed(
+        app: &TestApp,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> Self {
+        let mut client = Self::connect(app, token).await;
+        client.subscribe("1", query, variables).await;
         client
     }
 
@@ -63,7 +84,8 @@ impl WsClient {
             .await;
     }
 
-    /// The next JSON message (pings are answered and skipped); None when the socket closed.
+    /// The next JSON message (pings are answered, and they and keep-alives skipped); None
+    /// when the socket closed.
     pub(crate) async fn receive(&mut self) -> Option<Value> {
         loop {
             let message = tokio::time::timeout(WAIT, self.socket.next())
@@ -74,10 +96,12 @@ impl WsClient {
                 Message::Text(text) => {
                     let value: Value = serde_json::from_str(&text).expect("a JSON message");
                     if value["type"] == "ping" {
-                        self.send(json!({ "type": "pong" })).await;
-                        continue;
+                        // A socket closing meanwhile shows on the next read.
+                        let pong = json!({ "type": "pong" }).to_string();
+                        let _ = self.socket.send(Message::text(pong)).await;
+                    } else if value["type"] != "ka" {
+                        return Some(value);
                     }
-                    return Some(value);
                 }
                 Message::Close(_) => return None,
                 _ => continue,
@@ -93,5 +117,12 @@ impl WsClient {
             "expected data, got {message}"
         );
         message["payload"].clone()
+    }
+
+    /// The next change under `field` (`userChanged`, …), which must come without errors.
+    pub(crate) async fn next_change(&mut self, field: &str) -> Value {
+        let payload = self.next_data().await;
+        assert_no_errors(&payload);
+        payload["data"][field].clone()
     }
 }
