@@ -128,20 +128,21 @@ pub(super) async fn add_user(
 
 /// `user(id)` once the read side has caught up (null when there is none).
 pub(super) async fn read_user(app: &TestApp, id: &str) -> Value {
-    app.settle().await;
-    let query = format!("query($id: ID!) {{ user(id: $id) {{ {USER_FIELDS} }} }}");
-    let body = app.gql(&query, json!({ "id": id })).await;
-    assert_no_errors(&body);
-    body["data"]["user"].clone()
+    read_by_id(app, "user", USER_FIELDS, id).await
 }
 
 /// `organization(id)` once the read side has caught up.
 pub(super) async fn read_organization(app: &TestApp, id: &str) -> Value {
+    read_by_id(app, "organization", ORGANIZATION_FIELDS, id).await
+}
+
+/// `field(id: $id) { fields }` once the read side has caught up.
+async fn read_by_id(app: &TestApp, field: &str, fields: &str, id: &str) -> Value {
     app.settle().await;
-    let query = format!("query($id: ID!) {{ organization(id: $id) {{ {ORGANIZATION_FIELDS} }} }}");
+    let query = format!("query($id: ID!) {{ {field}(id: $id) {{ {fields} }} }}");
     let body = app.gql(&query, json!({ "id": id })).await;
     assert_no_errors(&body);
-    body["data"]["organization"].clone()
+    body["data"][field].clone()
 }
 
 /// `userByEmail(email) { id }` once the read side has caught up (null when none).

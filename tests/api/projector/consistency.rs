@@ -42,6 +42,11 @@ async fn data_at(app: &TestApp, token: &str, query: &str, variables: Value) -> V
     body["data"].clone()
 }
 
+/// As [`data_at`], for `ORGANIZATION_BY_ID` on organization `id`.
+async fn organization_data_at(app: &TestApp, token: &str, id: &Value) -> Value {
+    data_at(app, token, ORGANIZATION_BY_ID, json!({ "id": id })).await
+}
+
 /// A token the read side will not reach: the real one, moved far ahead in its sequence.
 /// (The format is the server's business; a test may lean on it.)
 fn far_ahead(token: &str) -> String {
@@ -80,13 +85,7 @@ async fn a_query_sent_with_an_organization_rename_token_sees_the_new_name_on_mem
         .await;
     let token = token_of(&payload);
 
-    let data = data_at(
-        &app,
-        &token,
-        ORGANIZATION_BY_ID,
-        json!({ "id": organization_id }),
-    )
-    .await;
+    let data = organization_data_at(&app, &token, &json!(organization_id)).await;
     assert_eq!(data["organization"]["name"], "Acme Renamed", "{data}");
     assert_eq!(data["organization"]["version"], 2, "{data}");
     let data = data_at(&app, &token, USER_BY_ID, json!({ "id": created["userId"] })).await;
@@ -116,13 +115,7 @@ async fn a_query_sent_with_a_create_token_sees_the_new_user(app: TestApp) {
         "the new user is listed: {data}"
     );
     assert_eq!(data["users"]["totalCount"], 2, "{data}");
-    let data = data_at(
-        &app,
-        &token,
-        ORGANIZATION_BY_ID,
-        json!({ "id": organization_id }),
-    )
-    .await;
+    let data = organization_data_at(&app, &token, &json!(organization_id)).await;
     assert_eq!(data["organization"]["memberCount"], 2, "{data}");
     assert_eq!(data["organization"]["activeMemberCount"], 2, "{data}");
 }
@@ -175,13 +168,7 @@ async fn a_token_the_read_side_never_reaches_fails_with_consistency_timeout_afte
 
     let created = app.create_organization("acme", "Acme").await;
     let token = token_of(&created);
-    let data = data_at(
-        &app,
-        &token,
-        ORGANIZATION_BY_ID,
-        json!({ "id": created["organizationId"] }),
-    )
-    .await;
+    let data = organization_data_at(&app, &token, &created["organizationId"]).await;
     assert_eq!(
         data["organization"]["name"], "Acme",
         "a reachable token answers: {data}"

@@ -78,6 +78,12 @@ pub(super) async fn fetch(
         .await
 }
 
+/// The first page of the users of `organization_id`, as an anonymous caller.
+pub(super) async fn fetch_members(app: &TestApp, organization_id: &str) -> Value {
+    let arguments = json!({ "organizationId": organization_id });
+    fetch(app, None, List::Users, &arguments).await
+}
+
 /// The connection of a response that must have succeeded, after the checks every page
 /// must pass: `nodes` is `edges.node`, and start/end cursors are the first/last edge's.
 pub(super) fn connection(body: &Value, list: List) -> &Value {

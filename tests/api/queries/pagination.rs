@@ -8,8 +8,8 @@ use serde_json::json;
 
 use super::directory::{assert_in_order, new_organization, roster};
 use super::pages::{
-    List, WALK_PAGE, assert_each_once, connection, fetch, flag, ids, node_strings, refused_field,
-    total_count, walk_backward, walk_forward,
+    List, WALK_PAGE, assert_each_once, connection, fetch, fetch_members, flag, ids, node_strings,
+    refused_field, total_count, walk_backward, walk_forward,
 };
 use crate::support::{TestApp, on_both_databases};
 use crate::values::INVALID_CURSORS;
@@ -19,13 +19,7 @@ const USER_ORDERS: [&str; 4] = ["NAME_ASC", "NAME_DESC", "CREATED_AT_ASC", "CREA
 async fn the_default_page_holds_twenty_users_in_name_order(app: TestApp) {
     let (organization_id, members) = roster(&app).await;
 
-    let body = fetch(
-        &app,
-        None,
-        List::Users,
-        &json!({ "organizationId": organization_id }),
-    )
-    .await;
+    let body = fetch_members(&app, &organization_id).await;
     let page = connection(&body, List::Users);
     assert_eq!(ids(page).len(), 20, "the default page size");
     assert_eq!(

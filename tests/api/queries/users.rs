@@ -5,7 +5,9 @@ use libtest_mimic::Trial;
 use serde_json::{Value, json};
 
 use super::directory::{Member, directory, sorted_names_of};
-use super::pages::{List, connection, fetch, ids, refused_field, sorted_names, total_count};
+use super::pages::{
+    List, connection, fetch, fetch_members, ids, refused_field, sorted_names, total_count,
+};
 use crate::support::{TestApp, assert_no_errors, on_both_databases};
 
 const USER_BY_ID: &str = "query($id: ID!) { user(id: $id) {
@@ -46,13 +48,7 @@ async fn users_are_scoped_to_the_organization_asked_for(app: TestApp) {
     let (acme, globex, members) = directory(&app).await;
 
     for organization_id in [&acme, &globex] {
-        let body = fetch(
-            &app,
-            None,
-            List::Users,
-            &json!({ "organizationId": organization_id }),
-        )
-        .await;
+        let body = fetch_members(&app, organization_id).await;
         let page = connection(&body, List::Users);
         let expected = sorted_names_of(
             members
@@ -79,13 +75,7 @@ async fn users_are_scoped_to_the_organization_asked_for(app: TestApp) {
     );
 
     let nobody = uuid::Uuid::new_v4().to_string();
-    let body = fetch(
-        &app,
-        None,
-        List::Users,
-        &json!({ "organizationId": nobody }),
-    )
-    .await;
+    let body = fetch_members(&app, &nobody).await;
     let page = connection(&body, List::Users);
     assert_eq!(total_count(page), 0);
     assert_eq!(ids(page), Vec::<String>::new());
