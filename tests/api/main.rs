@@ -20,8 +20,7 @@ mod queries;
 mod subscriptions;
 
 fn main() {
-    let arguments = libtest_mimic::Arguments::from_args();
-    let mut trials = [
+    let trials = [
         auth::trials(),
         cli::trials(),
         commands::trials(),
@@ -29,10 +28,6 @@ fn main() {
         projector::trials(),
         queries::trials(),
         subscriptions::trials(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>();
-    trials.sort_by(|a, b| a.name().cmp(b.name()));
-    libtest_mimic::run(&arguments, trials).exit();
+    ];
+    support::harness::run(trials.into_iter().flatten().collect());
 }

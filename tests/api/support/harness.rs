@@ -8,7 +8,7 @@ use std::future::Future;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use libtest_mimic::Trial;
+use libtest_mimic::{Arguments, Trial};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database};
 use tokio::net::TcpStream;
 
@@ -129,6 +129,56 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("a tokio runtime")
 }
 
+/// Runs `trials`, in name order, with the command line's options, as libtest would.
+/// libtest-mimic takes one name filter; further ones (`cargo test -- a b`) are applied here,
+/// a trial running when it matches any of them.
+pub(crate) fn run(mut trials: Vec<Trial>) -> ! {
+    let (args, filters) = split_filters(std::env::args());
+    let mut arguments = Arguments::from_iter(args);
+    if filters.len() > 1 {
+        let exact = arguments.exact;
+        trials.retain(|trial| {
+            filters.iter().any(|filter| {
+                if exact {
+                    trial.name() == filter
+                } else {
+                    trial.name().contains(filter.as_str())
+                }
+            })
+        });
+    } else {
+        arguments.filter = filters.into_iter().next();
+    }
+    trials.sort_by(|a, b| a.name().cmp(b.name()));
+    libtest_mimic::run(&arguments, trials).exit()
+}
+
+/// The command line without its name filters, and the filters.
+fn split_filters(args: impl IntoIterator<Item = String>) -> (Vec<String>, Vec<String>) {
+    const TAKES_A_VALUE: [&str; 6] = [
+        "--test-threads",
+        "--logfile",
+        "--skip",
+        "--color",
+        "--format",
+        "-Z",
+    ];
+    let mut args = args.into_iter();
+    let mut options: Vec<String> = args.next().into_iter().collect();
+    let mut filters = Vec::new();
+    while let Some(arg) = args.next() {
+        if TAKES_A_VALUE.contains(&arg.as_str()) {
+            options.push(arg);
+            options.extend(args.next());
+        } else if arg.starts_with('-') {
+            options.push(arg);
+        } else {
+            filters.push(arg);
+        }
+    }
+    (options, filters)
+}
+
 /// `api::commands::refusals` → `commands::refusals`.
 fn area(module_path: &str) -> &str {
     module_path
@@ -173,40 +223,41 @@ pub(crate) fn no_database(module_path: &str, name: &str, test: fn()) -> Trial {
     })
 }
 
+/// The trials of each named scenario on each of `backends`.
+macro_rules! on_backends {
+    ($backends:expr; $($scenario:ident),+ $(,)?) => {{
+        let mut trials = Vec::new();
+        $(
+            trials.extend($backends.into_iter().map(|backend| {
+                $crate::support::harness::on(
+                    backend,
+                    module_path!(),
+                    stringify!($scenario),
+                    $scenario,
+                )
+            }));
+        )+
+        trials
+    }};
+}
+
 /// The trials of each named scenario on SQLite and on Postgres. A scenario is an
 /// `async fn(app: TestApp)`, handed a running server on a fresh database, or an
 /// `async fn(database: TestDatabase)`, handed the fresh database alone to configure and
 /// start its own servers on.
 macro_rules! on_both_databases {
     ($($scenario:ident),+ $(,)?) => {
-        vec![$(
-            $crate::support::harness::on(
-                $crate::support::Backend::Sqlite,
-                module_path!(),
-                stringify!($scenario),
-                $scenario,
-            ),
-            $crate::support::harness::on(
-                $crate::support::Backend::Postgres,
-                module_path!(),
-                stringify!($scenario),
-                $scenario,
-            ),
-        )+]
+        $crate::support::harness::on_backends!(
+            [$crate::support::Backend::Sqlite, $crate::support::Backend::Postgres];
+            $($scenario),+
+        )
     };
 }
 
 /// The trials of each named scenario (as for [`on_both_databases`]) on Postgres alone.
 macro_rules! on_postgres {
     ($($scenario:ident),+ $(,)?) => {
-        vec![$(
-            $crate::support::harness::on(
-                $crate::support::Backend::Postgres,
-                module_path!(),
-                stringify!($scenario),
-                $scenario,
-            ),
-        )+]
+        $crate::support::harness::on_backends!([$crate::support::Backend::Postgres]; $($scenario),+)
     };
 }
 
@@ -219,4 +270,4 @@ macro_rules! without_database {
     };
 }
 
-pub(crate) use {on_both_databases, on_postgres, without_database};
+pub(crate) use {on_backends, on_both_databases, on_postgres, without_database};
