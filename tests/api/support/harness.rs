@@ -2,7 +2,8 @@
 //! libtest-mimic (so `cargo test -- FILTER`, `--list`, `--ignored`, `--exact` work as usual).
 //!
 //! Postgres is probed once per run (a login and `SELECT 1`). When it cannot be reached, its
-//! trials are listed and reported as ignored, never as passed; with `CI=true` they fail.
+//! trials are listed and reported as ignored, never as passed (`--include-ignored` runs
+//! them, and they fail to connect); with `CI=true` they fail with the probe's error.
 
 use std::future::Future;
 use std::sync::OnceLock;
