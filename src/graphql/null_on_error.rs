@@ -16,7 +16,7 @@ use async_graphql::futures_util::stream::BoxStream;
 use async_graphql::{Response, ServerError, ServerResult, Value};
 use futures_util::StreamExt;
 
-pub struct NullOnError;
+pub(super) struct NullOnError;
 
 impl ExtensionFactory for NullOnError {
     fn create(&self) -> Arc<dyn Extension> {

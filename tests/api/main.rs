@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
 //! Integration tests: the real server on a free port, spoken to over HTTP and WebSocket,
 //! each test on its own database, on SQLite and on Postgres.
 

@@ -1,7 +1,7 @@
 //! A listener that falls behind the change broadcast catches up from the event log: every
 //! change still arrives, in order, once.
 
-use rosterql::command::{CommandContext, RenameUser};
+use rosterql::command::{CommandContext, RenameUser, Target};
 use serde_json::json;
 
 use crate::helpers::{Backend, TestApp, TestDatabase, WsClient, assert_no_errors, test_config};
@@ -37,12 +37,14 @@ async fn a_listener_that_falls_behind_the_broadcast_misses_nothing(backend: Back
     let commands = database.command_service().await;
     for version in 1..=RENAMES {
         let rename = RenameUser {
-            id: user_id.parse().expect("a uuid"),
-            expected_version: version,
+            target: Target {
+                id: user_id.parse().expect("a uuid"),
+                expected_version: version,
+            },
             name: format!("Ada {version}"),
         };
         commands
-            .rename_user(&CommandContext::default(), rename)
+            .execute(&CommandContext::default(), rename)
             .await
             .expect("a rename");
     }
