@@ -7,12 +7,11 @@
 
 mod context;
 mod error;
-mod error_codes;
 mod guard;
 mod ids;
 mod mutation;
-mod null_on_error;
 mod query;
+mod response_errors;
 mod subscription;
 mod types;
 
@@ -37,9 +36,7 @@ fn builder() -> SchemaBuilder<query::Query, mutation::Mutation, subscription::Su
 pub fn build_schema(services: Services) -> RosterSchema {
     builder()
         .data(services)
-        // Outermost first: codes are given to the errors null_on_error hands back too.
-        .extension(error_codes::ErrorCodes)
-        .extension(null_on_error::NullOnError)
+        .extension(response_errors::ResponseErrors)
         .finish()
 }
 

@@ -12,8 +12,9 @@ mod users;
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::sqlx::error::ErrorKind;
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::db;
@@ -45,6 +46,34 @@ pub(in crate::command) trait StoredAggregate:
         expected: i32,
         at: DateTime<Utc>,
     ) -> impl Future<Output = Result<bool, DbErr>> + Send;
+}
+
+/// The columns every aggregate table has for its version guard.
+struct Versioned<C> {
+    id: C,
+    version: C,
+    updated_at: C,
+}
+
+/// `UPDATE … SET changed, version, updated_at WHERE id = ? AND version = expected`: false
+/// when the row is no longer at `expected` (another command got there first).
+async fn save_if_unchanged<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    columns: &Versioned<E::Column>,
+    aggregate: &impl Aggregate,
+    expected: i32,
+    at: DateTime<Utc>,
+    changed: impl IntoIterator<Item = (E::Column, SimpleExpr)>,
+) -> Result<bool, DbErr> {
+    let mut update = E::update_many()
+        .col_expr(columns.version, Expr::value(aggregate.version()))
+        .col_expr(columns.updated_at, Expr::value(at))
+        .filter(columns.id.eq(aggregate.id()))
+        .filter(columns.version.eq(expected));
+    for (column, value) in changed {
+        update = update.col_expr(column, value);
+    }
+    Ok(update.exec(db).await?.rows_affected == 1)
 }
 
 /// A unique key of the write tables, known by its constraint's name (which Postgres

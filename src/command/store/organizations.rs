@@ -5,7 +5,7 @@ use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ConnectionTrait};
 
-use super::StoredAggregate;
+use super::{StoredAggregate, Versioned, save_if_unchanged};
 use crate::domain::{DomainEvent, Name, Organization, OrganizationEvent, Slug};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -24,6 +24,12 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+const COLUMNS: Versioned<Column> = Versioned {
+    id: Column::Id,
+    version: Column::Version,
+    updated_at: Column::UpdatedAt,
+};
 
 impl TryFrom<Model> for Organization {
     type Error = DbErr;
@@ -68,14 +74,7 @@ impl StoredAggregate for Organization {
         expected: i32,
         at: DateTime<Utc>,
     ) -> Result<bool, DbErr> {
-        let result = Entity::update_many()
-            .col_expr(Column::Name, Expr::value(self.name.as_str()))
-            .col_expr(Column::Version, Expr::value(self.version))
-            .col_expr(Column::UpdatedAt, Expr::value(at))
-            .filter(Column::Id.eq(self.id))
-            .filter(Column::Version.eq(expected))
-            .exec(db)
-            .await?;
-        Ok(result.rows_affected == 1)
+        let changed = [(Column::Name, Expr::value(self.name.as_str()))];
+        save_if_unchanged::<Entity>(db, &COLUMNS, self, expected, at, changed).await
     }
 }

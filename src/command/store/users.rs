@@ -6,7 +6,7 @@ use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ConnectionTrait};
 
-use super::StoredAggregate;
+use super::{StoredAggregate, Versioned, save_if_unchanged};
 use crate::domain::{
     DomainEvent, Email, MemberEvent, MemberRole, Name, User, UserEvent, UserStatus,
 };
@@ -31,6 +31,12 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+const COLUMNS: Versioned<Column> = Versioned {
+    id: Column::Id,
+    version: Column::Version,
+    updated_at: Column::UpdatedAt,
+};
 
 impl TryFrom<Model> for User {
     type Error = DbErr;
@@ -91,18 +97,13 @@ impl StoredAggregate for User {
         expected: i32,
         at: DateTime<Utc>,
     ) -> Result<bool, DbErr> {
-        let result = Entity::update_many()
-            .col_expr(Column::Email, Expr::value(self.email.as_str()))
-            .col_expr(Column::Name, Expr::value(self.name.as_str()))
-            .col_expr(Column::Role, Expr::value(self.role.as_str()))
-            .col_expr(Column::Status, Expr::value(self.status.as_str()))
-            .col_expr(Column::Deleted, Expr::value(self.deleted))
-            .col_expr(Column::Version, Expr::value(self.version))
-            .col_expr(Column::UpdatedAt, Expr::value(at))
-            .filter(Column::Id.eq(self.id))
-            .filter(Column::Version.eq(expected))
-            .exec(db)
-            .await?;
-        Ok(result.rows_affected == 1)
+        let changed = [
+            (Column::Email, Expr::value(self.email.as_str())),
+            (Column::Name, Expr::value(self.name.as_str())),
+            (Column::Role, Expr::value(self.role.as_str())),
+            (Column::Status, Expr::value(self.status.as_str())),
+            (Column::Deleted, Expr::value(self.deleted)),
+        ];
+        save_if_unchanged::<Entity>(db, &COLUMNS, self, expected, at, changed).await
     }
 }
