@@ -183,7 +183,11 @@ impl From<&AccessError> for ClientError {
 impl From<&Refusal> for ClientError {
     fn from(refusal: &Refusal) -> Self {
         match refusal {
-            Refusal::MutationOverGet | Refusal::BatchTooLarge | Refusal::BadConsistencyToken => {
+            Refusal::Unreadable
+            | Refusal::TooLarge
+            | Refusal::MutationOverGet
+            | Refusal::BatchTooLarge
+            | Refusal::BadConsistencyToken => {
                 Self::new(ErrorCode::BadUserInput, refusal.to_string())
             }
             Refusal::BadToken(error) => error.into(),

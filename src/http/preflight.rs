@@ -2,14 +2,15 @@
 //! batch size, its bearer token and its consistency token. A request comes out as the
 //! [`RequestContext`] its resolvers see, or as a [`Refusal`].
 
-use async_graphql::BatchRequest;
 use async_graphql::parser::types::OperationType;
+use async_graphql::{BatchRequest, ParseRequestError};
 use async_graphql_axum::GraphQLResponse;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use http_body_util::LengthLimitError;
 use uuid::Uuid;
 
-use super::HttpState;
+use super::{HttpState, MAX_BODY_BYTES};
 use crate::auth::AuthError;
 use crate::event_log::Position;
 use crate::graphql::{ClientError, ErrorCode, MAX_BATCH, RequestContext};
@@ -22,6 +23,10 @@ const REQUEST_ID: &str = "x-request-id";
 /// HTTP status is this module's.
 #[derive(Debug, thiserror::Error)]
 pub enum Refusal {
+    #[error("the request body is not a GraphQL request")]
+    Unreadable,
+    #[error("the request body is larger than {MAX_BODY_BYTES} bytes")]
+    TooLarge,
     #[error("mutations must be sent with POST")]
     MutationOverGet,
     #[error("a batch may hold at most {MAX_BATCH} operations")]
@@ -34,9 +39,33 @@ pub enum Refusal {
     ReadSideBehind(QueryError),
 }
 
+/// The body extractor's refusal: the parser's detail is logged, not sent.
+impl From<ParseRequestError> for Refusal {
+    fn from(error: ParseRequestError) -> Self {
+        if matches!(error, ParseRequestError::PayloadTooLarge) {
+            return Self::TooLarge;
+        }
+        tracing::debug!(%error, "unreadable GraphQL request");
+        Self::Unreadable
+    }
+}
+
+/// Why a body could not be read whole: too large, or cut off.
+impl From<axum::Error> for Refusal {
+    fn from(error: axum::Error) -> Self {
+        if error.into_inner().is::<LengthLimitError>() {
+            Self::TooLarge
+        } else {
+            Self::Unreadable
+        }
+    }
+}
+
 impl Refusal {
     fn status(&self) -> StatusCode {
         match self {
+            Self::Unreadable => StatusCode::BAD_REQUEST,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MutationOverGet => StatusCode::METHOD_NOT_ALLOWED,
             Self::BatchTooLarge | Self::BadConsistencyToken => StatusCode::BAD_REQUEST,
             Self::BadToken(_) => StatusCode::UNAUTHORIZED,
