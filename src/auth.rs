@@ -45,6 +45,15 @@ impl Caller {
         )
     }
 
+    /// Admins pass; anonymous callers must sign in, everyone else is refused.
+    pub fn require_admin(&self) -> Result<(), AccessError> {
+        match self {
+            caller if caller.is_admin() => Ok(()),
+            Self::Anonymous => Err(AccessError::SignInRequired),
+            Self::Authenticated { .. } => Err(AccessError::AdminOnly),
+        }
+    }
+
     pub fn sub(&self) -> Option<&str> {
         match self {
             Self::Anonymous => None,
@@ -59,6 +68,17 @@ pub enum AuthError {
     Malformed,
     #[error("the token is invalid or expired")]
     InvalidToken,
+}
+
+/// A caller asked for what its role does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AccessError {
+    #[error("sign in as an admin to do this")]
+    SignInRequired,
+    #[error("only admins may do this")]
+    AdminOnly,
+    #[error("only admins may read emails")]
+    EmailHidden,
 }
 
 /// Signs and checks tokens with one secret.
@@ -81,7 +101,12 @@ impl TokenKeys {
         }
     }
 
-    pub fn issue(&self, sub: &str, role: Role, ttl: Duration) -> String {
+    pub fn issue(
+        &self,
+        sub: &str,
+        role: Role,
+        ttl: Duration,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
         let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
         let claims = Claims {
             sub: sub.to_owned(),
@@ -89,7 +114,6 @@ impl TokenKeys {
             exp: Utc::now().timestamp().saturating_add(ttl),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .expect("HS256 signing of plain claims cannot fail")
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
@@ -123,7 +147,9 @@ mod tests {
     #[test]
     fn an_issued_token_verifies_with_its_role() {
         let keys = TokenKeys::new(b"secret");
-        let token = keys.issue("ada", Role::Viewer, Duration::from_secs(60));
+        let token = keys
+            .issue("ada", Role::Viewer, Duration::from_secs(60))
+            .unwrap();
         let caller = keys.caller(Some(&format!("Bearer {token}"))).unwrap();
         assert!(
             matches!(caller, Caller::Authenticated { ref sub, role: Role::Viewer, .. } if sub == "ada")
@@ -141,7 +167,9 @@ mod tests {
 
     #[test]
     fn a_token_signed_with_another_secret_is_refused() {
-        let token = TokenKeys::new(b"other").issue("ada", Role::Admin, Duration::from_secs(60));
+        let token = TokenKeys::new(b"other")
+            .issue("ada", Role::Admin, Duration::from_secs(60))
+            .unwrap();
         let result = TokenKeys::new(b"secret").caller(Some(&format!("Bearer {token}")));
         assert_eq!(result, Err(AuthError::InvalidToken));
     }
@@ -159,6 +187,24 @@ mod tests {
         assert_eq!(
             keys.verify(&token).map(|_| ()),
             Err(AuthError::InvalidToken)
+        );
+    }
+
+    #[test]
+    fn only_admins_pass_the_admin_check() {
+        let keys = TokenKeys::new(b"secret");
+        let caller = |role| {
+            let token = keys.issue("ada", role, Duration::from_secs(60)).unwrap();
+            keys.caller(Some(&format!("Bearer {token}"))).unwrap()
+        };
+        assert_eq!(caller(Role::Admin).require_admin(), Ok(()));
+        assert_eq!(
+            caller(Role::Viewer).require_admin(),
+            Err(AccessError::AdminOnly)
+        );
+        assert_eq!(
+            Caller::Anonymous.require_admin(),
+            Err(AccessError::SignInRequired)
         );
     }
 

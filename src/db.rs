@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use sea_orm::sqlx::error::DatabaseError;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr,
@@ -89,6 +90,16 @@ const POSTGRES_GONE: [&str; 4] = ["57P01", "57P02", "57P03", "53300"];
 /// SQLite result codes for a database that stayed locked past the busy timeout.
 const SQLITE_BUSY: [&str; 2] = ["5", "6"];
 
+/// The database's own error inside `error`, when the database refused a statement.
+pub fn database_error(error: &DbErr) -> Option<&(dyn DatabaseError + 'static)> {
+    match error {
+        DbErr::Query(RuntimeErr::SqlxError(cause)) | DbErr::Exec(RuntimeErr::SqlxError(cause)) => {
+            cause.as_database_error()
+        }
+        _ => None,
+    }
+}
+
 /// True when the error means the database could not be reached or stayed locked (worth a
 /// retry), as opposed to a statement the database refused.
 pub fn is_unavailable(error: &DbErr) -> bool {
@@ -100,18 +111,20 @@ pub fn is_unavailable(error: &DbErr) -> bool {
         }
         _ => return false,
     };
-    match cause.as_ref() {
-        Error::Io(_)
-        | Error::Tls(_)
-        | Error::Protocol(_)
-        | Error::PoolTimedOut
-        | Error::PoolClosed
-        | Error::WorkerCrashed => true,
-        Error::Database(database) => database.code().is_some_and(|code| {
+    if let Some(database) = cause.as_database_error() {
+        return database.code().is_some_and(|code| {
             code.starts_with("08")
                 || POSTGRES_GONE.contains(&code.as_ref())
                 || SQLITE_BUSY.contains(&code.as_ref())
-        }),
-        _ => false,
+        });
     }
+    matches!(
+        cause.as_ref(),
+        Error::Io(_)
+            | Error::Tls(_)
+            | Error::Protocol(_)
+            | Error::PoolTimedOut
+            | Error::PoolClosed
+            | Error::WorkerCrashed
+    )
 }

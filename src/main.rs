@@ -49,10 +49,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 );
                 return Ok(ExitCode::from(2));
             };
-            println!(
-                "{}",
-                TokenKeys::new(secret.as_bytes()).issue(&sub, role, ttl.into())
-            );
+            let token = TokenKeys::new(secret.as_bytes())
+                .issue(&sub, role, ttl.into())
+                .context("signing the token")?;
+            println!("{token}");
         }
         Command::RebuildProjections => {
             let databases = Databases::connect(&config).await?;
@@ -90,7 +90,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             let mut secret = [0u8; 32];
             rand::rng().fill_bytes(&mut secret);
             let keys = TokenKeys::new(&secret);
-            let token = keys.issue("rosterql-admin", Role::Admin, ADMIN_TOKEN_TTL);
+            let token = keys
+                .issue("rosterql-admin", Role::Admin, ADMIN_TOKEN_TTL)
+                .context("signing the admin token")?;
             // At warn, so that a quieter RUST_LOG still shows the only admin token there is.
             tracing::warn!(
                 "ROSTERQL_JWT_SECRET is not set: tokens are signed with a random secret for this run"
@@ -112,13 +114,16 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
-    {
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .expect("installing a SIGTERM handler");
-        tokio::select! {
-            _ = interrupt => {}
-            _ = terminate.recv() => {}
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut terminate) => {
+            tokio::select! {
+                _ = interrupt => {}
+                _ = terminate.recv() => {}
+            }
+        }
+        Err(error) => {
+            tracing::warn!(%error, "cannot listen for SIGTERM; stop with Ctrl-C");
+            let _ = interrupt.await;
         }
     }
     #[cfg(not(unix))]

@@ -13,7 +13,7 @@ use crate::sql::Dialects;
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
-pub struct Migration;
+pub(crate) struct Migration;
 
 const UP: Dialects = Dialects {
     postgres: &[

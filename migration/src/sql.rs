@@ -4,13 +4,13 @@ use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
 /// The same schema written once per dialect: each entry is one statement.
-pub struct Dialects {
+pub(crate) struct Dialects {
     pub postgres: &'static [&'static str],
     pub sqlite: &'static [&'static str],
 }
 
 impl Dialects {
-    pub async fn run(&self, manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    pub(crate) async fn run(&self, manager: &SchemaManager<'_>) -> Result<(), DbErr> {
         let statements = match manager.get_database_backend() {
             DbBackend::Postgres => self.postgres,
             DbBackend::Sqlite => self.sqlite,

@@ -1,27 +1,23 @@
-//! `changeUserEmail`: the new email must not belong to another live user.
+//! `changeUserEmail`: to an address no other live user has.
 
-use uuid::Uuid;
-
-use super::{CommandContext, CommandError, CommandOutcome, CommandService};
+use super::{Command, CommandContext, CommandError, CommandOutcome, CommandService, Target};
 use crate::domain::{Email, User};
 
 #[derive(Debug, Clone)]
 pub struct ChangeUserEmail {
-    pub id: Uuid,
-    pub expected_version: i32,
+    pub target: Target,
     pub email: String,
 }
 
-impl CommandService {
-    pub async fn change_user_email(
-        &self,
+impl Command for ChangeUserEmail {
+    async fn handle(
+        self,
+        service: &CommandService,
         context: &CommandContext,
-        input: ChangeUserEmail,
     ) -> Result<CommandOutcome, CommandError> {
-        let email = Email::parse(&input.email)?;
-        self.update(context, input.id, input.expected_version, |user: &User| {
-            user.change_email(email)
-        })
-        .await
+        let email = Email::parse(&self.email)?;
+        service
+            .update(context, self.target, |user: &User| user.change_email(email))
+            .await
     }
 }

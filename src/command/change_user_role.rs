@@ -1,27 +1,24 @@
 //! `changeUserRole`.
 
-use uuid::Uuid;
-
-use super::{CommandContext, CommandError, CommandOutcome, CommandService};
+use super::{Command, CommandContext, CommandError, CommandOutcome, CommandService, Target};
 use crate::domain::{MemberRole, User};
 
 #[derive(Debug, Clone)]
 pub struct ChangeUserRole {
-    pub id: Uuid,
-    pub expected_version: i32,
+    pub target: Target,
     pub role: MemberRole,
 }
 
-impl CommandService {
-    pub async fn change_user_role(
-        &self,
+impl Command for ChangeUserRole {
+    async fn handle(
+        self,
+        service: &CommandService,
         context: &CommandContext,
-        input: ChangeUserRole,
     ) -> Result<CommandOutcome, CommandError> {
-        let role = input.role;
-        self.update(context, input.id, input.expected_version, |user: &User| {
-            user.change_role(role)
-        })
-        .await
+        service
+            .update(context, self.target, |user: &User| {
+                user.change_role(self.role)
+            })
+            .await
     }
 }

@@ -2,8 +2,8 @@
 
 use uuid::Uuid;
 
-use super::{CommandContext, CommandError, CommandOutcome, CommandService};
-use crate::domain::{Name, Organization, Slug};
+use super::{Command, CommandContext, CommandError, CommandOutcome, CommandService};
+use crate::domain::{Name, Organization, OrganizationEvent, Slug};
 
 #[derive(Debug, Clone)]
 pub struct CreateOrganization {
@@ -11,16 +11,24 @@ pub struct CreateOrganization {
     pub name: String,
 }
 
-impl CommandService {
-    pub async fn create_organization(
-        &self,
+impl Command for CreateOrganization {
+    async fn handle(
+        self,
+        service: &CommandService,
         context: &CommandContext,
-        input: CreateOrganization,
     ) -> Result<CommandOutcome, CommandError> {
-        let event =
-            Organization::create(Slug::parse(&input.slug)?, Name::parse("name", &input.name)?);
-        let organization =
-            Organization::created(Uuid::now_v7(), &event).expect("a creation event creates");
-        self.create(context, organization, event).await
+        let created =
+            Organization::create(Slug::parse(&self.slug)?, Name::parse("name", &self.name)?);
+        let organization = Organization::created(Uuid::now_v7(), &created);
+        let (txn, now) = service.begin().await?;
+        service
+            .insert(
+                txn,
+                now,
+                context,
+                organization,
+                OrganizationEvent::OrganizationCreated(created),
+            )
+            .await
     }
 }

@@ -3,8 +3,9 @@
 use uuid::Uuid;
 
 use super::store::StoredAggregate;
-use super::{CommandContext, CommandError, CommandOutcome, CommandService};
-use crate::domain::{Email, MemberRole, Name, Organization, User};
+use super::{Command, CommandContext, CommandError, CommandOutcome, CommandService};
+use crate::domain::Aggregate;
+use crate::domain::{Email, MemberRole, Name, Organization, User, UserEvent};
 
 #[derive(Debug, Clone)]
 pub struct CreateUser {
@@ -14,27 +15,27 @@ pub struct CreateUser {
     pub role: MemberRole,
 }
 
-impl CommandService {
-    pub async fn create_user(
-        &self,
+impl Command for CreateUser {
+    async fn handle(
+        self,
+        service: &CommandService,
         context: &CommandContext,
-        input: CreateUser,
     ) -> Result<CommandOutcome, CommandError> {
-        let event = User::create(
-            Email::parse(&input.email)?,
-            Name::parse("name", &input.name)?,
-            input.role,
+        let created = User::create(
+            Email::parse(&self.email)?,
+            Name::parse("name", &self.name)?,
+            self.role,
         );
-        let user = User::created(Uuid::now_v7(), input.organization_id, &event)
-            .expect("a creation event creates");
-        let (txn, now) = self.begin().await?;
-        if Organization::load(&txn, input.organization_id)
+        let user = User::created(Uuid::now_v7(), self.organization_id, &created);
+        let (txn, now) = service.begin().await?;
+        if Organization::load(&txn, self.organization_id)
             .await?
             .is_none()
         {
             return Err(CommandError::NotFound(Organization::KIND));
         }
-        user.insert(&txn, now).await?;
-        self.record(txn, now, context, &user, event).await
+        service
+            .insert(txn, now, context, user, UserEvent::UserCreated(created))
+            .await
     }
 }

@@ -1,25 +1,19 @@
-//! `deleteUser`: leaves a tombstone, so the id is never reused.
+//! `deleteUser`: leaves a tombstone on the command side; the read side drops the row.
 
-use uuid::Uuid;
-
-use super::{CommandContext, CommandError, CommandOutcome, CommandService};
+use super::{Command, CommandContext, CommandError, CommandOutcome, CommandService, Target};
 use crate::domain::User;
 
 #[derive(Debug, Clone)]
 pub struct DeleteUser {
-    pub id: Uuid,
-    pub expected_version: i32,
+    pub target: Target,
 }
 
-impl CommandService {
-    pub async fn delete_user(
-        &self,
+impl Command for DeleteUser {
+    async fn handle(
+        self,
+        service: &CommandService,
         context: &CommandContext,
-        input: DeleteUser,
     ) -> Result<CommandOutcome, CommandError> {
-        self.update(context, input.id, input.expected_version, |user: &User| {
-            user.delete()
-        })
-        .await
+        service.update(context, self.target, User::delete).await
     }
 }

@@ -1,7 +1,8 @@
 //! Why a command was refused.
 
-use sea_orm::{DbErr, SqlErr};
+use sea_orm::DbErr;
 
+use super::store;
 use crate::db;
 use crate::domain::DomainError;
 
@@ -21,21 +22,14 @@ pub enum CommandError {
     Internal(#[source] DbErr),
 }
 
-/// Unique keys a client can collide with, by a word their constraint's name or message holds.
-const UNIQUE_FIELDS: [&str; 2] = ["email", "slug"];
-
 impl From<DbErr> for CommandError {
     fn from(error: DbErr) -> Self {
         if db::is_unavailable(&error) {
             return Self::Unavailable(error);
         }
-        if let Some(SqlErr::UniqueConstraintViolation(message)) = error.sql_err()
-            && let Some(field) = UNIQUE_FIELDS
-                .into_iter()
-                .find(|field| message.contains(field))
-        {
-            return Self::AlreadyExists { field };
+        match store::taken_field(&error) {
+            Some(field) => Self::AlreadyExists { field },
+            None => Self::Internal(error),
         }
-        Self::Internal(error)
     }
 }

@@ -1,10 +1,11 @@
 //! The write side: intent-based commands over the organization and user aggregates.
 //!
-//! A command validates its input into domain values, loads its aggregate, checks the
-//! caller's `expectedVersion`, lets the aggregate decide, then saves the new state with a
-//! version guard and appends the event in one transaction (see [`unit_of_work`]). The
-//! write tables live in the private [`store`] module: nothing outside `command` can name
-//! them, so the read side cannot touch them.
+//! A command is one type implementing [`Command`]: it validates its input into domain
+//! values, loads its aggregate, checks the caller's `expectedVersion`, lets the aggregate
+//! decide, then saves the new state with a version guard and appends the event in one
+//! transaction (see [`unit_of_work`]). The write tables and the event log's writer live in
+//! the private [`store`] module: nothing outside `command` can name them, so the read side
+//! can neither touch the write tables nor append to the log.
 
 mod change_user_email;
 mod change_user_role;
@@ -33,6 +34,7 @@ pub use rename_user::RenameUser;
 pub use seed::SeedReport;
 pub use suspend_user::SuspendUser;
 
+use std::future::Future;
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
@@ -40,6 +42,23 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use crate::event_log::{EventMetadata, Position};
+
+/// One intent: what the caller asks for, and how the command side carries it out.
+pub trait Command: Send {
+    /// Validates, decides and records, in one transaction on the command database.
+    fn handle(
+        self,
+        service: &CommandService,
+        context: &CommandContext,
+    ) -> impl Future<Output = Result<CommandOutcome, CommandError>> + Send;
+}
+
+/// The aggregate a command changes, at the version the caller last saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    pub id: Uuid,
+    pub expected_version: i32,
+}
 
 /// Who runs a command, recorded with its event.
 #[derive(Debug, Clone, Default)]
@@ -66,5 +85,14 @@ impl CommandService {
     /// `committed` is signalled after every commit, to wake the projector.
     pub fn new(db: DatabaseConnection, committed: Arc<Notify>) -> Self {
         Self { db, committed }
+    }
+
+    /// Runs `command` for the caller described by `context`.
+    pub async fn execute<C: Command>(
+        &self,
+        context: &CommandContext,
+        command: C,
+    ) -> Result<CommandOutcome, CommandError> {
+        command.handle(self, context).await
     }
 }

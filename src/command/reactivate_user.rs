@@ -1,25 +1,19 @@
 //! `reactivateUser`: a suspended user only.
 
-use uuid::Uuid;
-
-use super::{CommandContext, CommandError, CommandOutcome, CommandService};
+use super::{Command, CommandContext, CommandError, CommandOutcome, CommandService, Target};
 use crate::domain::User;
 
 #[derive(Debug, Clone)]
 pub struct ReactivateUser {
-    pub id: Uuid,
-    pub expected_version: i32,
+    pub target: Target,
 }
 
-impl CommandService {
-    pub async fn reactivate_user(
-        &self,
+impl Command for ReactivateUser {
+    async fn handle(
+        self,
+        service: &CommandService,
         context: &CommandContext,
-        input: ReactivateUser,
     ) -> Result<CommandOutcome, CommandError> {
-        self.update(context, input.id, input.expected_version, |user: &User| {
-            user.reactivate()
-        })
-        .await
+        service.update(context, self.target, User::reactivate).await
     }
 }

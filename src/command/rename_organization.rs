@@ -1,30 +1,25 @@
 //! `renameOrganization`.
 
-use uuid::Uuid;
-
-use super::{CommandContext, CommandError, CommandOutcome, CommandService};
+use super::{Command, CommandContext, CommandError, CommandOutcome, CommandService, Target};
 use crate::domain::{Name, Organization};
 
 #[derive(Debug, Clone)]
 pub struct RenameOrganization {
-    pub id: Uuid,
-    pub expected_version: i32,
+    pub target: Target,
     pub name: String,
 }
 
-impl CommandService {
-    pub async fn rename_organization(
-        &self,
+impl Command for RenameOrganization {
+    async fn handle(
+        self,
+        service: &CommandService,
         context: &CommandContext,
-        input: RenameOrganization,
     ) -> Result<CommandOutcome, CommandError> {
-        let name = Name::parse("name", &input.name)?;
-        self.update(
-            context,
-            input.id,
-            input.expected_version,
-            |organization: &Organization| organization.rename(name),
-        )
-        .await
+        let name = Name::parse("name", &self.name)?;
+        service
+            .update(context, self.target, |organization: &Organization| {
+                organization.rename(name)
+            })
+            .await
     }
 }

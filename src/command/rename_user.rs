@@ -1,27 +1,23 @@
 //! `renameUser`.
 
-use uuid::Uuid;
-
-use super::{CommandContext, CommandError, CommandOutcome, CommandService};
+use super::{Command, CommandContext, CommandError, CommandOutcome, CommandService, Target};
 use crate::domain::{Name, User};
 
 #[derive(Debug, Clone)]
 pub struct RenameUser {
-    pub id: Uuid,
-    pub expected_version: i32,
+    pub target: Target,
     pub name: String,
 }
 
-impl CommandService {
-    pub async fn rename_user(
-        &self,
+impl Command for RenameUser {
+    async fn handle(
+        self,
+        service: &CommandService,
         context: &CommandContext,
-        input: RenameUser,
     ) -> Result<CommandOutcome, CommandError> {
-        let name = Name::parse("name", &input.name)?;
-        self.update(context, input.id, input.expected_version, |user: &User| {
-            user.rename(name)
-        })
-        .await
+        let name = Name::parse("name", &self.name)?;
+        service
+            .update(context, self.target, |user: &User| user.rename(name))
+            .await
     }
 }

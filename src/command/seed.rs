@@ -47,7 +47,7 @@ impl CommandService {
         let mut organization_ids = Vec::new();
         for n in 0..organizations {
             let outcome = self
-                .create_organization(
+                .execute(
                     &context,
                     CreateOrganization {
                         slug: format!("demo-{run:x}-{n}"),
@@ -63,7 +63,7 @@ impl CommandService {
                 let index = n as usize;
                 let first = FIRST_NAMES[index % FIRST_NAMES.len()];
                 let last = LAST_NAMES[(index / FIRST_NAMES.len()) % LAST_NAMES.len()];
-                self.create_user(
+                self.execute(
                     &context,
                     CreateUser {
                         organization_id: organization_ids[index % organization_ids.len()],

@@ -1,27 +1,24 @@
 //! `suspendUser`: an active user only.
 
-use uuid::Uuid;
-
-use super::{CommandContext, CommandError, CommandOutcome, CommandService};
+use super::{Command, CommandContext, CommandError, CommandOutcome, CommandService, Target};
 use crate::domain::User;
 
 #[derive(Debug, Clone)]
 pub struct SuspendUser {
-    pub id: Uuid,
-    pub expected_version: i32,
+    pub target: Target,
     pub reason: Option<String>,
 }
 
-impl CommandService {
-    pub async fn suspend_user(
-        &self,
+impl Command for SuspendUser {
+    async fn handle(
+        self,
+        service: &CommandService,
         context: &CommandContext,
-        input: SuspendUser,
     ) -> Result<CommandOutcome, CommandError> {
-        let reason = input.reason;
-        self.update(context, input.id, input.expected_version, |user: &User| {
-            user.suspend(reason.as_deref())
-        })
-        .await
+        service
+            .update(context, self.target, |user: &User| {
+                user.suspend(self.reason.as_deref())
+            })
+            .await
     }
 }

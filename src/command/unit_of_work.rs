@@ -3,13 +3,11 @@
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::DatabaseTransaction;
-use uuid::Uuid;
 
-use super::store::StoredAggregate;
-use super::{CommandContext, CommandError, CommandOutcome, CommandService};
+use super::store::{StoredAggregate, events};
+use super::{CommandContext, CommandError, CommandOutcome, CommandService, Target};
 use crate::db;
 use crate::domain::DomainError;
-use crate::event_log;
 
 impl CommandService {
     /// Opens a command's transaction and fixes its clock (to the microsecond both databases
@@ -19,30 +17,30 @@ impl CommandService {
         Ok((txn, Utc::now().trunc_subsecs(6)))
     }
 
-    /// Stores a new aggregate, created by `event`.
-    pub(super) async fn create<A: StoredAggregate>(
+    /// Stores a new aggregate, created by `event`, on a transaction from [`Self::begin`].
+    pub(super) async fn insert<A: StoredAggregate>(
         &self,
+        txn: DatabaseTransaction,
+        now: DateTime<Utc>,
         context: &CommandContext,
         aggregate: A,
         event: A::Event,
     ) -> Result<CommandOutcome, CommandError> {
-        let (txn, now) = self.begin().await?;
         aggregate.insert(&txn, now).await?;
         self.record(txn, now, context, &aggregate, event).await
     }
 
-    /// Runs `decide` on the aggregate `id` at `expected` version and stores the outcome.
+    /// Runs `decide` on the aggregate `target` names, at the version it expects, and stores
+    /// the outcome.
     pub(super) async fn update<A: StoredAggregate>(
         &self,
         context: &CommandContext,
-        id: Uuid,
-        expected: i32,
+        target: Target,
         decide: impl FnOnce(&A) -> Result<A::Event, DomainError> + Send,
     ) -> Result<CommandOutcome, CommandError> {
         let (txn, now) = self.begin().await?;
-        let mut aggregate = A::load(&txn, id)
-            .await?
-            .ok_or(CommandError::NotFound(A::KIND))?;
+        let mut aggregate = load::<A>(&txn, target).await?;
+        let expected = target.expected_version;
         if aggregate.version() != expected {
             return Err(CommandError::VersionConflict {
                 expected,
@@ -53,9 +51,7 @@ impl CommandService {
         aggregate.apply(&event);
         if !aggregate.save(&txn, expected, now).await? {
             // Another command committed between our read and our write.
-            let current = A::load(&txn, id)
-                .await?
-                .ok_or(CommandError::NotFound(A::KIND))?;
+            let current = load::<A>(&txn, target).await?;
             return Err(CommandError::VersionConflict {
                 expected,
                 actual: current.version(),
@@ -65,7 +61,7 @@ impl CommandService {
     }
 
     /// Appends the aggregate's event, commits, and wakes the projector.
-    pub(super) async fn record<A: StoredAggregate>(
+    async fn record<A: StoredAggregate>(
         &self,
         txn: DatabaseTransaction,
         now: DateTime<Utc>,
@@ -74,7 +70,7 @@ impl CommandService {
         event: A::Event,
     ) -> Result<CommandOutcome, CommandError> {
         let event = aggregate.to_domain_event(event);
-        let position = event_log::append(
+        let position = events::append(
             &txn,
             aggregate.id(),
             aggregate.version(),
@@ -91,4 +87,14 @@ impl CommandService {
             position,
         })
     }
+}
+
+/// The live aggregate `target` names.
+async fn load<A: StoredAggregate>(
+    txn: &DatabaseTransaction,
+    target: Target,
+) -> Result<A, CommandError> {
+    A::load(txn, target.id)
+        .await?
+        .ok_or(CommandError::NotFound(A::KIND))
 }

@@ -4,14 +4,19 @@
 //! decides (and may refuse with a [`DomainError`]) and returns the event it emits; applying
 //! that event is the only way state changes.
 
+mod aggregate;
 mod error;
 mod event;
 mod organization;
 mod user;
 mod values;
 
+pub use aggregate::Aggregate;
 pub use error::DomainError;
-pub use event::{DomainEvent, MemberEvent, OrganizationEvent, UserEvent};
+pub use event::{
+    ChangeKind, DecodeError, DomainEvent, MemberEvent, OrganizationCreated, OrganizationEvent,
+    UserCreated, UserEvent,
+};
 pub use organization::Organization;
 pub use user::{MemberRole, User, UserStatus};
 pub use values::{Email, Name, Slug};

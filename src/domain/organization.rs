@@ -2,48 +2,54 @@
 
 use uuid::Uuid;
 
-use super::{DomainError, Name, OrganizationEvent, Slug};
+use super::{Aggregate, DomainError, Name, OrganizationCreated, OrganizationEvent, Slug};
 
 /// An organization as the command side holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Organization {
     pub id: Uuid,
-    pub slug: String,
-    pub name: String,
+    pub slug: Slug,
+    pub name: Name,
     pub version: i32,
 }
 
 impl Organization {
     /// Decides the creation of a new organization.
-    pub fn create(slug: Slug, name: Name) -> OrganizationEvent {
-        OrganizationEvent::OrganizationCreated {
-            slug: slug.into_inner(),
-            name: name.into_inner(),
-        }
+    pub fn create(slug: Slug, name: Name) -> OrganizationCreated {
+        OrganizationCreated { slug, name }
     }
 
     pub fn rename(&self, name: Name) -> Result<OrganizationEvent, DomainError> {
-        Ok(OrganizationEvent::OrganizationRenamed {
-            name: name.into_inner(),
-        })
+        Ok(OrganizationEvent::OrganizationRenamed { name })
     }
 
     /// Builds the state a creation event describes, at version 1.
-    pub fn created(id: Uuid, event: &OrganizationEvent) -> Option<Self> {
-        match event {
-            OrganizationEvent::OrganizationCreated { slug, name } => Some(Self {
-                id,
-                slug: slug.clone(),
-                name: name.clone(),
-                version: 1,
-            }),
-            OrganizationEvent::OrganizationRenamed { .. } => None,
+    pub fn created(id: Uuid, event: &OrganizationCreated) -> Self {
+        Self {
+            id,
+            slug: event.slug.clone(),
+            name: event.name.clone(),
+            version: 1,
         }
     }
+}
 
-    pub fn apply(&mut self, event: &OrganizationEvent) {
+impl Aggregate for Organization {
+    type Event = OrganizationEvent;
+
+    const KIND: &'static str = "organization";
+
+    fn id(&self) -> Uuid {
+        self.id
+    }
+
+    fn version(&self) -> i32 {
+        self.version
+    }
+
+    fn apply(&mut self, event: &OrganizationEvent) {
         match event {
-            OrganizationEvent::OrganizationCreated { .. } => {}
+            OrganizationEvent::OrganizationCreated(_) => {}
             OrganizationEvent::OrganizationRenamed { name } => self.name = name.clone(),
         }
         self.version += 1;
@@ -61,7 +67,7 @@ mod tests {
             Slug::parse("acme").unwrap(),
             Name::parse("name", "Acme").unwrap(),
         );
-        let mut org = Organization::created(id, &created).unwrap();
+        let mut org = Organization::created(id, &created);
         assert_eq!(
             (org.slug.as_str(), org.name.as_str(), org.version),
             ("acme", "Acme", 1)

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{DomainError, Email, Name, UserEvent};
+use super::{Aggregate, DomainError, Email, Name, UserCreated, UserEvent};
 
 const SUSPENSION_REASON_MAX_CHARS: usize = 500;
 
@@ -50,8 +50,8 @@ stored_as_text!(UserStatus { Active => "ACTIVE", Suspended => "SUSPENDED" });
 pub struct User {
     pub id: Uuid,
     pub organization_id: Uuid,
-    pub email: String,
-    pub name: String,
+    pub email: Email,
+    pub name: Name,
     pub role: MemberRole,
     pub status: UserStatus,
     pub deleted: bool,
@@ -60,41 +60,30 @@ pub struct User {
 
 impl User {
     /// Decides the creation of a new user in an existing organization.
-    pub fn create(email: Email, name: Name, role: MemberRole) -> UserEvent {
-        UserEvent::UserCreated {
-            email: email.into_inner(),
-            name: name.into_inner(),
-            role,
-        }
+    pub fn create(email: Email, name: Name, role: MemberRole) -> UserCreated {
+        UserCreated { email, name, role }
     }
 
     /// Builds the state a creation event describes, at version 1.
-    pub fn created(id: Uuid, organization_id: Uuid, event: &UserEvent) -> Option<Self> {
-        match event {
-            UserEvent::UserCreated { email, name, role } => Some(Self {
-                id,
-                organization_id,
-                email: email.clone(),
-                name: name.clone(),
-                role: *role,
-                status: UserStatus::Active,
-                deleted: false,
-                version: 1,
-            }),
-            _ => None,
+    pub fn created(id: Uuid, organization_id: Uuid, event: &UserCreated) -> Self {
+        Self {
+            id,
+            organization_id,
+            email: event.email.clone(),
+            name: event.name.clone(),
+            role: event.role,
+            status: UserStatus::Active,
+            deleted: false,
+            version: 1,
         }
     }
 
     pub fn rename(&self, name: Name) -> Result<UserEvent, DomainError> {
-        Ok(UserEvent::UserRenamed {
-            name: name.into_inner(),
-        })
+        Ok(UserEvent::UserRenamed { name })
     }
 
     pub fn change_email(&self, email: Email) -> Result<UserEvent, DomainError> {
-        Ok(UserEvent::UserEmailChanged {
-            email: email.into_inner(),
-        })
+        Ok(UserEvent::UserEmailChanged { email })
     }
 
     pub fn change_role(&self, role: MemberRole) -> Result<UserEvent, DomainError> {
@@ -127,10 +116,24 @@ impl User {
     pub fn delete(&self) -> Result<UserEvent, DomainError> {
         Ok(UserEvent::UserDeleted)
     }
+}
 
-    pub fn apply(&mut self, event: &UserEvent) {
+impl Aggregate for User {
+    type Event = UserEvent;
+
+    const KIND: &'static str = "user";
+
+    fn id(&self) -> Uuid {
+        self.id
+    }
+
+    fn version(&self) -> i32 {
+        self.version
+    }
+
+    fn apply(&mut self, event: &UserEvent) {
         match event {
-            UserEvent::UserCreated { .. } => {}
+            UserEvent::UserCreated(_) => {}
             UserEvent::UserRenamed { name } => self.name = name.clone(),
             UserEvent::UserEmailChanged { email } => self.email = email.clone(),
             UserEvent::UserRoleChanged { role } => self.role = *role,
@@ -152,7 +155,7 @@ mod tests {
             Name::parse("name", "Ada").unwrap(),
             MemberRole::Member,
         );
-        User::created(Uuid::now_v7(), Uuid::now_v7(), &event).unwrap()
+        User::created(Uuid::now_v7(), Uuid::now_v7(), &event)
     }
 
     #[test]

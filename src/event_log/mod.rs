@@ -1,4 +1,5 @@
-//! The event log: the command side appends to it, the projector and subscriptions read it.
+//! The event log: the command side appends to it (through its private store), the
+//! projector and subscriptions read it here.
 //!
 //! Only domain events cross from the write side to the read side, and they cross here.
 //! Events are ordered by [`Position`]. On Postgres a position is the writing transaction's
@@ -8,13 +9,12 @@
 
 mod position;
 mod reader;
-mod writer;
 
 pub use position::Position;
 pub use reader::{Batch, EventLog, Lag};
-pub use writer::{EventMetadata, append};
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::DomainEvent;
@@ -27,4 +27,11 @@ pub struct RecordedEvent {
     pub aggregate_version: i32,
     pub event: DomainEvent,
     pub recorded_at: DateTime<Utc>,
+}
+
+/// Who caused an event and in which request; stored beside the payload.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct EventMetadata {
+    pub actor: Option<String>,
+    pub request_id: Option<String>,
 }

@@ -156,10 +156,8 @@ impl EventLog {
 fn decode(row: &QueryResult) -> Result<RecordedEvent, DbErr> {
     let aggregate_type: String = row.try_get("", "aggregate_type")?;
     let payload: String = row.try_get("", "payload")?;
-    let payload = serde_json::from_str(&payload)
-        .map_err(|error| DbErr::Custom(format!("event payload is not JSON: {error}")))?;
-    let event = DomainEvent::from_json(&aggregate_type, payload)
-        .map_err(|error| DbErr::Custom(format!("undecodable event: {error}")))?;
+    let event = DomainEvent::from_json(&aggregate_type, &payload)
+        .map_err(|error| DbErr::Custom(error.to_string()))?;
     Ok(RecordedEvent {
         position: Position {
             tx: row.try_get("", "tx")?,

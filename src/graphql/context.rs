@@ -1,7 +1,5 @@
 //! What resolvers get from the context: the services, and who is asking.
 
-use std::time::Duration;
-
 use crate::auth::Caller;
 use crate::command::{CommandContext, CommandService};
 use crate::event_log::EventMetadata;
@@ -15,7 +13,6 @@ pub struct Services {
     pub organizations: OrganizationDirectory,
     pub progress: ReadProgress,
     pub changes: ChangeStream,
-    pub consistency_timeout: Duration,
 }
 
 /// One request's caller, attached by the HTTP layer (or the WebSocket's `connection_init`).
@@ -26,6 +23,7 @@ pub struct RequestContext {
 }
 
 impl RequestContext {
+    /// Who runs a command, as its event records it.
     pub fn command_context(&self) -> CommandContext {
         CommandContext {
             metadata: EventMetadata {

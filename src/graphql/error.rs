@@ -1,12 +1,17 @@
-//! The one mapping from errors to the contract's `extensions.code`.
+//! The one mapping from errors to what the client sees: `extensions.code`, the message and
+//! the code's extra extensions.
 //!
-//! A server-side cause (a database error) is logged here and never sent: the client gets
-//! the code and a plain message.
+//! Every error a client can meet passes through here: domain, command, query, token and
+//! access errors, the HTTP refusals, the WebSocket `connection_init` rejection, and
+//! async-graphql's own errors that come without a code. The metrics' outcome labels use the
+//! same codes. A server-side cause (a database error) is logged here and never sent.
 
-use async_graphql::{Error, ErrorExtensions};
+use async_graphql::{Error, ErrorExtensionValues, ErrorExtensions, ServerError, Value};
 
+use crate::auth::{AccessError, AuthError};
 use crate::command::CommandError;
 use crate::domain::DomainError;
+use crate::http::Refusal;
 use crate::query::QueryError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,88 +43,201 @@ impl ErrorCode {
     }
 }
 
-/// An error for the client, with its code.
-pub fn client_error(code: ErrorCode, message: impl Into<String>) -> Error {
-    Error::new(message).extend_with(|_, extensions| extensions.set("code", code.as_str()))
+/// An error as the client sees it. Deliberately not `Display`: it becomes an
+/// [`async_graphql::Error`] only through this module, with its code.
+#[derive(Debug, Clone)]
+pub struct ClientError {
+    code: ErrorCode,
+    message: String,
+    extensions: Vec<(&'static str, Value)>,
 }
 
-/// `BAD_USER_INPUT` naming the offending input field.
-pub fn bad_input(field: &str, message: impl std::fmt::Display) -> Error {
-    let field = field.to_owned();
-    client_error(ErrorCode::BadUserInput, format!("{field} {message}"))
-        .extend_with(move |_, extensions| extensions.set("field", field.as_str()))
-}
+impl ClientError {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            extensions: Vec::new(),
+        }
+    }
 
-fn unavailable(cause: &dyn std::error::Error) -> Error {
-    tracing::warn!(error = %cause, "database unavailable");
-    client_error(
-        ErrorCode::ServiceUnavailable,
-        "a database is unavailable; try again",
-    )
-}
+    fn with(mut self, key: &'static str, value: impl Into<Value>) -> Self {
+        self.extensions.push((key, value.into()));
+        self
+    }
 
-fn internal(cause: &dyn std::error::Error) -> Error {
-    tracing::error!(error = ?cause, "request failed");
-    client_error(ErrorCode::InternalServerError, "internal error")
-}
+    /// `BAD_USER_INPUT` naming the offending input field.
+    pub fn bad_input(field: &str, message: impl std::fmt::Display) -> Self {
+        Self::new(ErrorCode::BadUserInput, format!("{field} {message}")).with("field", field)
+    }
 
-// Each layer's error becomes a client error through `ErrorExtensions::extend` (resolvers
-// call `.extend()` on results), never through async-graphql's catch-all `From<Display>`,
-// which would drop the code.
+    fn unavailable(cause: &dyn std::error::Error) -> Self {
+        tracing::warn!(error = %cause, "database unavailable");
+        Self::new(
+            ErrorCode::ServiceUnavailable,
+            "a database is unavailable; try again",
+        )
+    }
 
-impl ErrorExtensions for DomainError {
-    fn extend(&self) -> Error {
-        let DomainError::Invalid { field, message } = self;
-        bad_input(field, message)
+    fn internal(cause: &dyn std::error::Error) -> Self {
+        tracing::error!(error = ?cause, "request failed");
+        Self::new(ErrorCode::InternalServerError, "internal error")
+    }
+
+    /// The schema was built without its services: a wiring bug, not the client's fault.
+    pub(super) fn missing_services() -> Self {
+        tracing::error!("the schema has no services attached");
+        Self::new(ErrorCode::InternalServerError, "internal error")
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    fn extension_values(&self) -> ErrorExtensionValues {
+        let mut values = ErrorExtensionValues::default();
+        values.set("code", self.code.as_str());
+        for (key, value) in &self.extensions {
+            values.set(*key, value.clone());
+        }
+        values
+    }
+
+    /// The error as a response error outside any field (a refused request).
+    pub fn into_server_error(self) -> ServerError {
+        let mut error = ServerError::new(&self.message, None);
+        error.extensions = Some(self.extension_values());
+        error
     }
 }
 
-/// The code a command error is reported with (also its outcome label in the metrics).
-pub fn command_error_code(error: &CommandError) -> ErrorCode {
-    match error {
-        CommandError::Invalid(_) => ErrorCode::BadUserInput,
-        CommandError::NotFound(_) => ErrorCode::NotFound,
-        CommandError::VersionConflict { .. } => ErrorCode::VersionConflict,
-        CommandError::AlreadyExists { .. } => ErrorCode::AlreadyExists,
-        CommandError::Unavailable(_) => ErrorCode::ServiceUnavailable,
-        CommandError::Internal(_) => ErrorCode::InternalServerError,
+impl From<ClientError> for Error {
+    fn from(error: ClientError) -> Self {
+        Error {
+            message: error.message.clone(),
+            source: None,
+            extensions: Some(error.extension_values()),
+        }
     }
 }
 
-impl ErrorExtensions for CommandError {
-    fn extend(&self) -> Error {
-        let error = self;
+impl From<&DomainError> for ClientError {
+    fn from(error: &DomainError) -> Self {
+        let DomainError::Invalid { field, message } = error;
+        Self::bad_input(field, message)
+    }
+}
+
+impl From<&CommandError> for ClientError {
+    fn from(error: &CommandError) -> Self {
         match *error {
-            CommandError::Invalid(ref invalid) => invalid.extend(),
-            CommandError::NotFound(_) => client_error(ErrorCode::NotFound, error.to_string()),
+            CommandError::Invalid(ref invalid) => invalid.into(),
+            CommandError::NotFound(_) => Self::new(ErrorCode::NotFound, error.to_string()),
             CommandError::VersionConflict { expected, actual } => {
-                client_error(ErrorCode::VersionConflict, error.to_string()).extend_with(
-                    move |_, extensions| {
-                        extensions.set("expectedVersion", expected);
-                        extensions.set("actualVersion", actual);
-                    },
-                )
+                Self::new(ErrorCode::VersionConflict, error.to_string())
+                    .with("expectedVersion", expected)
+                    .with("actualVersion", actual)
             }
             CommandError::AlreadyExists { field } => {
-                client_error(ErrorCode::AlreadyExists, error.to_string())
-                    .extend_with(move |_, extensions| extensions.set("field", field))
+                Self::new(ErrorCode::AlreadyExists, error.to_string()).with("field", field)
             }
-            CommandError::Unavailable(ref cause) => unavailable(cause),
-            CommandError::Internal(ref cause) => internal(cause),
+            CommandError::Unavailable(ref cause) => Self::unavailable(cause),
+            CommandError::Internal(ref cause) => Self::internal(cause),
         }
     }
 }
 
-impl ErrorExtensions for QueryError {
-    fn extend(&self) -> Error {
-        let error = self;
+impl From<&QueryError> for ClientError {
+    fn from(error: &QueryError) -> Self {
         match *error {
-            QueryError::Invalid { field, ref message } => bad_input(field, message),
+            QueryError::Invalid { field, ref message } => Self::bad_input(field, message),
             QueryError::ConsistencyTimeout => {
-                client_error(ErrorCode::ConsistencyTimeout, error.to_string())
+                Self::new(ErrorCode::ConsistencyTimeout, error.to_string())
             }
-            QueryError::Unavailable(ref cause) => unavailable(cause),
-            QueryError::Internal(ref cause) => internal(cause),
+            QueryError::Unavailable(ref cause) => Self::unavailable(cause),
+            QueryError::Internal(ref cause) => Self::internal(cause),
         }
+    }
+}
+
+impl From<&AuthError> for ClientError {
+    fn from(error: &AuthError) -> Self {
+        Self::new(ErrorCode::Unauthenticated, error.to_string())
+    }
+}
+
+impl From<&AccessError> for ClientError {
+    fn from(error: &AccessError) -> Self {
+        let code = match error {
+            AccessError::SignInRequired => ErrorCode::Unauthenticated,
+            AccessError::AdminOnly | AccessError::EmailHidden => ErrorCode::Forbidden,
+        };
+        Self::new(code, error.to_string())
+    }
+}
+
+impl From<&Refusal> for ClientError {
+    fn from(refusal: &Refusal) -> Self {
+        match refusal {
+            Refusal::Unreadable
+            | Refusal::TooLarge
+            | Refusal::MutationOverGet
+            | Refusal::BatchTooLarge
+            | Refusal::BadConsistencyToken => {
+                Self::new(ErrorCode::BadUserInput, refusal.to_string())
+            }
+            Refusal::BadToken(error) => error.into(),
+            Refusal::ReadSideBehind(error) => error.into(),
+        }
+    }
+}
+
+/// Each layer's error reaches a resolver's caller through `.extend()` (or `?` on a
+/// [`ClientError`]), never through async-graphql's catch-all `From<Display>`, which would
+/// drop the code.
+macro_rules! coded {
+    ($($error:ty),*) => {
+        $(impl From<$error> for ClientError {
+            fn from(error: $error) -> Self {
+                Self::from(&error)
+            }
+        }
+
+        impl ErrorExtensions for $error {
+            fn extend(&self) -> Error {
+                ClientError::from(self).into()
+            }
+        })*
+    };
+}
+coded!(
+    DomainError,
+    CommandError,
+    QueryError,
+    AuthError,
+    AccessError
+);
+
+/// Gives a code to an error that reached the response without one. With no path it was
+/// raised before execution, so the request itself was wrong: `BAD_USER_INPUT`. With a path
+/// it escaped a resolver without passing through this module: `INTERNAL_SERVER_ERROR`, with
+/// its message replaced.
+pub(super) fn give_code(error: &mut ServerError) {
+    let extensions = error
+        .extensions
+        .get_or_insert_with(ErrorExtensionValues::default);
+    if extensions.get("code").is_some() {
+        return;
+    }
+    if error.path.is_empty() {
+        extensions.set("code", ErrorCode::BadUserInput.as_str());
+    } else {
+        tracing::error!(message = %error.message, path = ?error.path, "an error escaped without a code");
+        extensions.set("code", ErrorCode::InternalServerError.as_str());
+        error.message = "internal error".to_owned();
     }
 }

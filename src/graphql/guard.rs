@@ -1,32 +1,22 @@
-//! Who may run what: every mutation and the admin-only queries and fields.
+//! Who may run what: the admin-only queries (mutations check the same rule in
+//! [`super::mutation`]).
 
-use async_graphql::{Context, Guard, Result};
+use async_graphql::{Context, ErrorExtensions, Guard, Result};
 
 use super::RequestContext;
-use super::error::{ErrorCode, client_error};
 use crate::auth::Caller;
 
 /// The caller attached to this request (anonymous when none was).
-pub fn caller<'a>(ctx: &'a Context<'_>) -> &'a Caller {
+pub(super) fn caller<'a>(ctx: &'a Context<'_>) -> &'a Caller {
     ctx.data_opt::<RequestContext>()
         .map_or(&Caller::Anonymous, |request| &request.caller)
 }
 
 /// Admins only: anonymous callers get `UNAUTHENTICATED`, others `FORBIDDEN`.
-pub struct AdminOnly;
+pub(super) struct AdminOnly;
 
 impl Guard for AdminOnly {
     async fn check(&self, ctx: &Context<'_>) -> Result<()> {
-        match caller(ctx) {
-            Caller::Anonymous => Err(client_error(
-                ErrorCode::Unauthenticated,
-                "sign in as an admin to do this",
-            )),
-            caller if caller.is_admin() => Ok(()),
-            Caller::Authenticated { .. } => Err(client_error(
-                ErrorCode::Forbidden,
-                "only admins may do this",
-            )),
-        }
+        caller(ctx).require_admin().map_err(|error| error.extend())
     }
 }

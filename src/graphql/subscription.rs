@@ -6,7 +6,7 @@ use async_graphql::{Context, ErrorExtensions, ID, Result, Subscription as Subscr
 use futures_util::{Stream, StreamExt};
 
 use super::Services;
-use super::error::bad_input;
+use super::error::ClientError;
 use super::ids::parse_optional_id;
 use super::types::{Organization, OrganizationChange, User, UserChange};
 use crate::event_log::Position;
@@ -18,7 +18,7 @@ fn parse_after(after: Option<&str>) -> Result<Option<Position>> {
     after
         .map(|text| {
             text.parse::<Position>()
-                .map_err(|_| bad_input("after", "is not a position"))
+                .map_err(|_| ClientError::bad_input("after", "is not a position").into())
         })
         .transpose()
 }

@@ -78,11 +78,13 @@ impl UserCache {
                 CacheUpdate::Put(profile) => self.entries.insert(profile.id, profile).await,
                 CacheUpdate::Remove(id) => self.entries.invalidate(&id).await,
                 CacheUpdate::RemoveMembersOf(organization_id) => {
-                    self.entries
-                        .invalidate_entries_if(move |_, profile| {
-                            profile.organization.id == organization_id
-                        })
-                        .expect("the cache is built with invalidation closures");
+                    let members = self.entries.invalidate_entries_if(move |_, profile| {
+                        profile.organization.id == organization_id
+                    });
+                    if let Err(error) = members {
+                        tracing::error!(%error, "cannot single out an organization's members; emptying the cache");
+                        self.entries.invalidate_all();
+                    }
                 }
             }
         }

@@ -18,7 +18,7 @@ mod users;
 pub(in crate::query) mod store;
 
 pub use cache::UserCache;
-pub use changes::{Change, ChangeFeed, ChangeFilter, ChangeKind, ChangeStream, Subject};
+pub use changes::{Change, ChangeFeed, ChangeFilter, ChangeStream, Subject};
 pub use error::QueryError;
 pub use organizations::OrganizationDirectory;
 pub use pagination::{Page, PageRequest};

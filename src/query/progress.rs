@@ -1,5 +1,5 @@
 //! How far the read side has got: the position the projector last committed, for
-//! consistency tokens and `readModel`.
+//! consistency tokens and `readModel`, and the bounded wait for a position.
 
 use std::time::Duration;
 
@@ -26,6 +26,8 @@ pub struct ReadProgress {
     applied: watch::Receiver<Position>,
     read_db: DatabaseConnection,
     log: EventLog,
+    /// How long a read waits for a consistency token before giving up.
+    consistency_timeout: Duration,
 }
 
 impl ReadProgress {
@@ -33,11 +35,13 @@ impl ReadProgress {
         applied: watch::Receiver<Position>,
         read_db: DatabaseConnection,
         log: EventLog,
+        consistency_timeout: Duration,
     ) -> Self {
         Self {
             applied,
             read_db,
             log,
+            consistency_timeout,
         }
     }
 
@@ -51,11 +55,12 @@ impl ReadProgress {
         self.applied.has_changed().is_ok()
     }
 
-    /// Waits until the read side has applied `target`, at most `timeout`.
-    pub async fn wait_for(&self, target: Position, timeout: Duration) -> Result<(), QueryError> {
+    /// Waits until the read side has applied `target` (a consistency token), at most the
+    /// configured bound.
+    pub async fn wait_for(&self, target: Position) -> Result<(), QueryError> {
         let mut applied = self.applied.clone();
-        match tokio::time::timeout(timeout, applied.wait_for(|position| *position >= target)).await
-        {
+        let reached = applied.wait_for(|position| *position >= target);
+        match tokio::time::timeout(self.consistency_timeout, reached).await {
             Ok(Ok(_)) => Ok(()),
             // Timed out, or the projector stopped for good.
             Ok(Err(_)) | Err(_) => Err(QueryError::ConsistencyTimeout),

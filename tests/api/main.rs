@@ -9,6 +9,7 @@
 
 mod support;
 #[path = "../fixtures/values.rs"]
+#[allow(unreachable_pub, dead_code)]
 mod values;
 
 mod auth;

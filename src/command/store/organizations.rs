@@ -5,8 +5,8 @@ use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ConnectionTrait};
 
-use super::StoredAggregate;
-use crate::domain::{DomainEvent, Organization, OrganizationEvent};
+use super::{StoredAggregate, Versioned, save_if_unchanged};
+use crate::domain::{DomainEvent, Name, Organization, OrganizationEvent, Slug};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "organizations")]
@@ -25,50 +25,41 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-impl From<Model> for Organization {
-    fn from(row: Model) -> Self {
-        Self {
+const COLUMNS: Versioned<Column> = Versioned {
+    id: Column::Id,
+    version: Column::Version,
+    updated_at: Column::UpdatedAt,
+};
+
+impl TryFrom<Model> for Organization {
+    type Error = DbErr;
+
+    fn try_from(row: Model) -> Result<Self, DbErr> {
+        let corrupt = |error| DbErr::Type(format!("organizations row {}: {error}", row.id));
+        Ok(Self {
+            slug: Slug::parse(&row.slug).map_err(corrupt)?,
+            name: Name::parse("name", &row.name).map_err(corrupt)?,
             id: row.id,
-            slug: row.slug,
-            name: row.name,
             version: row.version,
-        }
+        })
     }
 }
 
 impl StoredAggregate for Organization {
-    type Event = OrganizationEvent;
-
-    const KIND: &'static str = "organization";
-
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
-    fn version(&self) -> i32 {
-        self.version
-    }
-
-    fn apply(&mut self, event: &OrganizationEvent) {
-        Organization::apply(self, event);
-    }
-
     fn to_domain_event(&self, event: OrganizationEvent) -> DomainEvent {
         DomainEvent::Organization(event)
     }
 
     async fn load(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Self>, DbErr> {
-        Ok(Entity::find_by_id(id)
-            .one(db)
-            .await?
-            .map(Organization::from))
+        let row = Entity::find_by_id(id).one(db).await?;
+        row.map(Organization::try_from).transpose()
     }
 
     async fn insert(&self, db: &impl ConnectionTrait, at: DateTime<Utc>) -> Result<(), DbErr> {
         let row = ActiveModel {
             id: Set(self.id),
-            slug: Set(self.slug.clone()),
-            name: Set(self.name.clone()),
+            slug: Set(self.slug.to_string()),
+            name: Set(self.name.to_string()),
             version: Set(self.version),
             created_at: Set(at),
             updated_at: Set(at),
@@ -83,14 +74,7 @@ impl StoredAggregate for Organization {
         expected: i32,
         at: DateTime<Utc>,
     ) -> Result<bool, DbErr> {
-        let result = Entity::update_many()
-            .col_expr(Column::Name, Expr::value(self.name.clone()))
-            .col_expr(Column::Version, Expr::value(self.version))
-            .col_expr(Column::UpdatedAt, Expr::value(at))
-            .filter(Column::Id.eq(self.id))
-            .filter(Column::Version.eq(expected))
-            .exec(db)
-            .await?;
-        Ok(result.rows_affected == 1)
+        let changed = [(Column::Name, Expr::value(self.name.as_str()))];
+        save_if_unchanged::<Entity>(db, &COLUMNS, self, expected, at, changed).await
     }
 }

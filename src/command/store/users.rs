@@ -6,8 +6,10 @@ use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ConnectionTrait};
 
-use super::StoredAggregate;
-use crate::domain::{DomainEvent, MemberEvent, MemberRole, User, UserEvent, UserStatus};
+use super::{StoredAggregate, Versioned, save_if_unchanged};
+use crate::domain::{
+    DomainEvent, Email, MemberEvent, MemberRole, Name, User, UserEvent, UserStatus,
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
@@ -30,20 +32,26 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
+const COLUMNS: Versioned<Column> = Versioned {
+    id: Column::Id,
+    version: Column::Version,
+    updated_at: Column::UpdatedAt,
+};
+
 impl TryFrom<Model> for User {
     type Error = DbErr;
 
     fn try_from(row: Model) -> Result<Self, DbErr> {
-        let corrupt =
-            |column: &str, value: &str| DbErr::Type(format!("users.{column} holds {value:?}"));
+        let corrupt = |what: String| DbErr::Type(format!("users row {}: {what}", row.id));
         Ok(Self {
-            role: MemberRole::from_stored(&row.role).ok_or_else(|| corrupt("role", &row.role))?,
+            role: MemberRole::from_stored(&row.role)
+                .ok_or_else(|| corrupt(format!("role {:?}", row.role)))?,
             status: UserStatus::from_stored(&row.status)
-                .ok_or_else(|| corrupt("status", &row.status))?,
+                .ok_or_else(|| corrupt(format!("status {:?}", row.status)))?,
+            email: Email::parse(&row.email).map_err(|error| corrupt(error.to_string()))?,
+            name: Name::parse("name", &row.name).map_err(|error| corrupt(error.to_string()))?,
             id: row.id,
             organization_id: row.organization_id,
-            email: row.email,
-            name: row.name,
             deleted: row.deleted,
             version: row.version,
         })
@@ -51,22 +59,6 @@ impl TryFrom<Model> for User {
 }
 
 impl StoredAggregate for User {
-    type Event = UserEvent;
-
-    const KIND: &'static str = "user";
-
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
-    fn version(&self) -> i32 {
-        self.version
-    }
-
-    fn apply(&mut self, event: &UserEvent) {
-        User::apply(self, event);
-    }
-
     fn to_domain_event(&self, event: UserEvent) -> DomainEvent {
         DomainEvent::User(MemberEvent {
             organization_id: self.organization_id,
@@ -86,8 +78,8 @@ impl StoredAggregate for User {
         let row = ActiveModel {
             id: Set(self.id),
             organization_id: Set(self.organization_id),
-            email: Set(self.email.clone()),
-            name: Set(self.name.clone()),
+            email: Set(self.email.to_string()),
+            name: Set(self.name.to_string()),
             role: Set(self.role.as_str().to_owned()),
             status: Set(self.status.as_str().to_owned()),
             deleted: Set(self.deleted),
@@ -105,18 +97,13 @@ impl StoredAggregate for User {
         expected: i32,
         at: DateTime<Utc>,
     ) -> Result<bool, DbErr> {
-        let result = Entity::update_many()
-            .col_expr(Column::Email, Expr::value(self.email.clone()))
-            .col_expr(Column::Name, Expr::value(self.name.clone()))
-            .col_expr(Column::Role, Expr::value(self.role.as_str()))
-            .col_expr(Column::Status, Expr::value(self.status.as_str()))
-            .col_expr(Column::Deleted, Expr::value(self.deleted))
-            .col_expr(Column::Version, Expr::value(self.version))
-            .col_expr(Column::UpdatedAt, Expr::value(at))
-            .filter(Column::Id.eq(self.id))
-            .filter(Column::Version.eq(expected))
-            .exec(db)
-            .await?;
-        Ok(result.rows_affected == 1)
+        let changed = [
+            (Column::Email, Expr::value(self.email.as_str())),
+            (Column::Name, Expr::value(self.name.as_str())),
+            (Column::Role, Expr::value(self.role.as_str())),
+            (Column::Status, Expr::value(self.status.as_str())),
+            (Column::Deleted, Expr::value(self.deleted)),
+        ];
+        save_if_unchanged::<Entity>(db, &COLUMNS, self, expected, at, changed).await
     }
 }

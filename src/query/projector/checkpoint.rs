@@ -22,7 +22,11 @@ pub async fn load(db: &impl ConnectionTrait) -> Result<Position, DbErr> {
 
 /// Moves the checkpoint from `from` to `to`; fails when it is no longer at `from` (another
 /// projector moved it), which rolls the whole batch back.
-pub async fn advance(db: &impl ConnectionTrait, from: Position, to: Position) -> Result<(), DbErr> {
+pub(super) async fn advance(
+    db: &impl ConnectionTrait,
+    from: Position,
+    to: Position,
+) -> Result<(), DbErr> {
     let moved = Entity::update_many()
         .col_expr(Column::Tx, Expr::value(to.tx))
         .col_expr(Column::Seq, Expr::value(to.seq))
@@ -53,7 +57,7 @@ pub async fn advance(db: &impl ConnectionTrait, from: Position, to: Position) ->
 }
 
 /// Puts the checkpoint back to the origin (for a rebuild); returns it.
-pub async fn reset(db: &impl ConnectionTrait) -> Result<Position, DbErr> {
+pub(super) async fn reset(db: &impl ConnectionTrait) -> Result<Position, DbErr> {
     Entity::insert(ActiveModel {
         projector: Set(PROJECTOR_NAME.to_owned()),
         tx: Set(0),

@@ -27,7 +27,9 @@ pub(super) fn admin_token_expiring_in(expires_in: i64) -> String {
 }
 
 pub(super) fn admin_token_of_another_secret() -> String {
-    TokenKeys::new(b"another-secret").issue("test-user", Role::Admin, Duration::from_secs(3600))
+    TokenKeys::new(b"another-secret")
+        .issue("test-user", Role::Admin, Duration::from_secs(3600))
+        .expect("the token signs")
 }
 
 /// Every `Authorization` value the contract refuses, with what is wrong with it.

@@ -4,7 +4,9 @@
 //! server ran.
 
 use libtest_mimic::Trial;
-use rosterql::command::{CommandContext, CreateUser, RenameOrganization, RenameUser, SuspendUser};
+use rosterql::command::{
+    CommandContext, CreateUser, RenameOrganization, RenameUser, SuspendUser, Target,
+};
 use rosterql::domain::MemberRole;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -156,38 +158,44 @@ async fn commands_committed_while_no_server_runs_are_projected_when_one_starts(a
         };
         offline_users.push(
             commands
-                .create_user(&context, input)
+                .execute(&context, input)
                 .await
                 .expect("an offline signup"),
         );
     }
     let grace = offline_users[0];
     let suspend = SuspendUser {
-        id: grace.aggregate_id,
-        expected_version: grace.version,
+        target: Target {
+            id: grace.aggregate_id,
+            expected_version: grace.version,
+        },
         reason: None,
     };
     commands
-        .suspend_user(&context, suspend)
+        .execute(&context, suspend)
         .await
         .expect("an offline suspension");
     let ada_id = Uuid::parse_str(&ada).expect("a uuid");
     let rename = RenameUser {
-        id: ada_id,
-        expected_version: 1,
+        target: Target {
+            id: ada_id,
+            expected_version: 1,
+        },
         name: "Ada Lovelace".to_owned(),
     };
     commands
-        .rename_user(&context, rename)
+        .execute(&context, rename)
         .await
         .expect("an offline rename");
     let rename = RenameOrganization {
-        id: organization,
-        expected_version: 1,
+        target: Target {
+            id: organization,
+            expected_version: 1,
+        },
         name: "Acme Inc".to_owned(),
     };
     commands
-        .rename_organization(&context, rename)
+        .execute(&context, rename)
         .await
         .expect("an offline organization rename");
 
@@ -265,12 +273,14 @@ async fn a_listener_reconnecting_to_a_restarted_server_gets_every_change_it_miss
     let database = app.stop().await.expect("a spawned app owns its database");
     let commands = database.command_service().await;
     let rename = RenameUser {
-        id: Uuid::parse_str(&ada).expect("a uuid"),
-        expected_version: 2,
+        target: Target {
+            id: Uuid::parse_str(&ada).expect("a uuid"),
+            expected_version: 2,
+        },
         name: "Ada L".to_owned(),
     };
     commands
-        .rename_user(&CommandContext::default(), rename)
+        .execute(&CommandContext::default(), rename)
         .await
         .expect("an offline rename");
 

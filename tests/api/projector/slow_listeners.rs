@@ -2,7 +2,7 @@
 //! change still arrives, in order, once.
 
 use libtest_mimic::Trial;
-use rosterql::command::{CommandContext, RenameUser};
+use rosterql::command::{CommandContext, RenameUser, Target};
 use serde_json::json;
 
 use crate::support::{TestApp, TestDatabase, WsClient, on_both_databases, text, user_changed};
@@ -23,12 +23,14 @@ async fn a_listener_that_falls_behind_the_broadcast_misses_nothing(database: Tes
     let commands = app.database().command_service().await;
     for version in 1..=RENAMES {
         let rename = RenameUser {
-            id: user_id.parse().expect("a uuid"),
-            expected_version: version,
+            target: Target {
+                id: user_id.parse().expect("a uuid"),
+                expected_version: version,
+            },
             name: format!("Ada {version}"),
         };
         commands
-            .rename_user(&CommandContext::default(), rename)
+            .execute(&CommandContext::default(), rename)
             .await
             .expect("a rename");
     }

@@ -20,7 +20,9 @@ pub(crate) fn keys() -> TokenKeys {
 }
 
 pub(crate) fn token(role: Role) -> String {
-    keys().issue("test-user", role, Duration::from_secs(3600))
+    keys()
+        .issue("test-user", role, Duration::from_secs(3600))
+        .expect("the token signs")
 }
 
 /// The configuration a test app runs with, on `database`.

@@ -1,19 +1,23 @@
-//! Builds the application: databases, migrations, cache, projector and router; runs the
-//! HTTP server and the projector side by side under one shutdown signal.
+//! Builds the application: databases, migrations, cache, projector, readiness and router;
+//! runs the HTTP server and the projector side by side under one shutdown signal.
+
+mod databases;
+mod readiness;
+
+pub use databases::Databases;
+pub use readiness::Readiness;
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use migration::{CommandMigrator, MigratorTrait, ReadMigrator};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
 use crate::auth::TokenKeys;
 use crate::command::CommandService;
 use crate::config::Config;
-use crate::db::Pools;
 use crate::event_log::EventLog;
 use crate::graphql::{self, Services};
 use crate::http::{self, HttpState};
@@ -24,40 +28,6 @@ use crate::query::{
 
 /// How long open connections (WebSockets) get to finish after shutdown is asked for.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-
-/// The command and read databases (the same pools when both URLs are the same).
-#[derive(Clone)]
-pub struct Databases {
-    pub command: Pools,
-    pub read: Pools,
-}
-
-impl Databases {
-    pub async fn connect(config: &Config) -> anyhow::Result<Self> {
-        let command = Pools::open(&config.database_url)
-            .await
-            .context("cannot open the command database (DATABASE_URL)")?;
-        let read = if config.read_database_url() == config.database_url {
-            command.clone()
-        } else {
-            Pools::open(config.read_database_url())
-                .await
-                .context("cannot open the read database (READ_DATABASE_URL)")?
-        };
-        Ok(Self { command, read })
-    }
-
-    /// Applies pending migrations: each side's set to its own database.
-    pub async fn migrate(&self) -> anyhow::Result<()> {
-        CommandMigrator::up(&self.command.writes, None)
-            .await
-            .context("migrating the command database")?;
-        ReadMigrator::up(&self.read.writes, None)
-            .await
-            .context("migrating the read database")?;
-        Ok(())
-    }
-}
 
 pub struct Application {
     listener: TcpListener,
@@ -83,7 +53,12 @@ impl Application {
         let feed = ChangeFeed::new(config.change_buffer);
         let users = UserDirectory::new(databases.read.reads.clone(), cache.clone());
         let organizations = OrganizationDirectory::new(databases.read.reads.clone());
-        let progress = ReadProgress::new(applied_rx, databases.read.reads.clone(), log.clone());
+        let progress = ReadProgress::new(
+            applied_rx,
+            databases.read.reads.clone(),
+            log.clone(),
+            config.consistency_timeout.into(),
+        );
         let services = Services {
             commands: CommandService::new(databases.command.writes.clone(), committed.clone()),
             changes: ChangeStream {
@@ -95,8 +70,7 @@ impl Application {
             },
             users,
             organizations,
-            progress,
-            consistency_timeout: config.consistency_timeout.into(),
+            progress: progress.clone(),
         };
         let projector = Projector {
             log,
@@ -108,11 +82,14 @@ impl Application {
             poll_interval: config.projector_poll.into(),
         };
         let state = HttpState {
-            schema: graphql::build_schema(services.clone()),
-            services,
+            schema: graphql::build_schema(services),
             keys,
-            command_db: databases.command.reads,
-            read_db: databases.read.reads,
+            readiness: Readiness::new(
+                databases.command.reads,
+                databases.read.reads,
+                progress.clone(),
+            ),
+            progress,
         };
         let listener = TcpListener::bind(config.bind)
             .await

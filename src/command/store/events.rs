@@ -1,19 +1,12 @@
-//! Appending events, inside the command's own transaction.
+//! Appending to the event log, inside the command's own transaction. Only the command side
+//! can reach this module: the read side reads the log through [`crate::event_log`].
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
-use serde::Serialize;
 use uuid::Uuid;
 
-use super::Position;
 use crate::domain::DomainEvent;
-
-/// Who caused an event and in which request; stored beside the payload.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct EventMetadata {
-    pub actor: Option<String>,
-    pub request_id: Option<String>,
-}
+use crate::event_log::{EventMetadata, Position};
 
 const APPEND_POSTGRES: &str = "INSERT INTO events
     (aggregate_type, aggregate_id, aggregate_version, event_type, payload, metadata, recorded_at)
@@ -28,7 +21,7 @@ const APPEND_SQLITE: &str = "INSERT INTO events
 /// Appends `event` as version `version` of its aggregate. Runs on the caller's transaction,
 /// so the event commits (or not) with the aggregate's new state. A second event for the same
 /// aggregate version fails on the log's unique key.
-pub async fn append(
+pub(in crate::command) async fn append(
     txn: &impl ConnectionTrait,
     aggregate_id: Uuid,
     version: i32,
@@ -41,7 +34,9 @@ pub async fn append(
         DbBackend::Postgres => APPEND_POSTGRES,
         _ => APPEND_SQLITE,
     };
-    let metadata = serde_json::to_value(metadata).expect("metadata is plain data");
+    let unencodable = |error: serde_json::Error| DbErr::Json(error.to_string());
+    let payload = event.to_json().map_err(unencodable)?;
+    let metadata = serde_json::to_value(metadata).map_err(unencodable)?;
     let statement = Statement::from_sql_and_values(
         backend,
         sql,
@@ -50,7 +45,7 @@ pub async fn append(
             aggregate_id.into(),
             version.into(),
             event.name().into(),
-            event.to_json().into(),
+            payload.into(),
             metadata.into(),
             recorded_at.into(),
         ],

@@ -4,20 +4,20 @@
 //! Pages default to 20 rows and may not exceed 100. Cursors are opaque to clients: base64 of
 //! the ordering they belong to and the row's key.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Order};
 use sea_orm::{
     ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Value,
 };
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+mod cursor;
+
+use self::cursor::Cursor;
 use super::QueryError;
 
-pub const DEFAULT_PAGE_SIZE: i32 = 20;
-pub const MAX_PAGE_SIZE: i32 = 100;
+pub(super) const DEFAULT_PAGE_SIZE: i32 = 20;
+pub(super) const MAX_PAGE_SIZE: i32 = 100;
 
 /// The Relay arguments as a client sent them.
 #[derive(Debug, Clone, Default)]
@@ -37,47 +37,18 @@ pub struct Page<T> {
     pub total_count: i64,
 }
 
-/// A row's place in one ordering.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Cursor {
-    /// The ordering this cursor belongs to.
-    #[serde(rename = "o")]
-    pub ordering: String,
-    /// The sort key, as text.
-    #[serde(rename = "k")]
-    pub key: String,
-    #[serde(rename = "i")]
-    pub id: Uuid,
-}
-
-impl Cursor {
-    pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).expect("a cursor is plain data"))
-    }
-
-    fn decode(field: &'static str, text: &str, ordering: &str) -> Result<Self, QueryError> {
-        let invalid = || QueryError::invalid(field, "is not a cursor of this list");
-        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
-        let cursor: Self = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-        if cursor.ordering != ordering {
-            return Err(invalid());
-        }
-        Ok(cursor)
-    }
-}
-
 /// A timestamp key as cursor text (microseconds, UTC), and back.
-pub fn timestamp_key(at: &DateTime<Utc>) -> String {
+pub(super) fn timestamp_key(at: &DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-pub fn timestamp_value(text: &str) -> Option<Value> {
+pub(super) fn timestamp_value(text: &str) -> Option<Value> {
     let at = DateTime::parse_from_rfc3339(text).ok()?;
     Some(Value::from(at.with_timezone(&Utc)))
 }
 
 /// A sort order for a keyset page: the key column (ties broken by `id`) and direction.
-pub struct Ordering<C> {
+pub(super) struct Ordering<C> {
     pub name: &'static str,
     pub key: C,
     pub id: C,
@@ -151,7 +122,7 @@ impl PageRequest {
 
 /// Fetches one page of `select` (already filtered) in `ordering`. `key_of` reads a row's
 /// sort key as text and `key_value` turns cursor text back into a bindable value.
-pub async fn fetch_page<E, C, T>(
+pub(super) async fn fetch_page<E, C, T>(
     db: &impl sea_orm::ConnectionTrait,
     select: Select<E>,
     ordering: &Ordering<C>,

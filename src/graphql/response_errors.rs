@@ -1,10 +1,15 @@
+//! Shapes the errors of every response and every subscription event.
+//!
 //! A nullable field whose resolver fails reads `null`, with its error beside the data, as the
 //! GraphQL spec says. async-graphql 7 instead drops the field's key (and turns an object whose
-//! every field failed into `null`), which clients read as a malformed response.
+//! every field failed into `null`), which clients read as a malformed response. So the
+//! extension catches the error of a nullable field, answers `null` for it and hands the error
+//! back to the response. Non-null fields keep the library's behaviour: their error propagates
+//! to the nearest nullable parent.
 //!
-//! The extension catches the error of a nullable field, answers `null` for it and hands the
-//! error back to the response. Non-null fields keep the library's behaviour: their error
-//! propagates to the nearest nullable parent.
+//! Then every error gets a code: async-graphql's own errors (parse, validation, a
+//! subscription sent over HTTP) come without one, and clients dispatch on `extensions.code`.
+//! Which code is [`super::error`]'s decision.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -16,9 +21,11 @@ use async_graphql::futures_util::stream::BoxStream;
 use async_graphql::{Response, ServerError, ServerResult, Value};
 use futures_util::StreamExt;
 
-pub struct NullOnError;
+use super::error::give_code;
 
-impl ExtensionFactory for NullOnError {
+pub(super) struct ResponseErrors;
+
+impl ExtensionFactory for ResponseErrors {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(Collected::default())
     }
@@ -29,9 +36,11 @@ impl ExtensionFactory for NullOnError {
 struct Collected(Arc<Mutex<Vec<ServerError>>>);
 
 impl Collected {
-    fn add_to(&self, mut response: Response) -> Response {
+    /// Adds the collected errors to `response`, then gives every error its code.
+    fn finish(&self, mut response: Response) -> Response {
         let errors = std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner));
         response.errors.extend(errors);
+        response.errors.iter_mut().for_each(give_code);
         response
     }
 }
@@ -40,7 +49,7 @@ impl Collected {
 impl Extension for Collected {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let response = next.run(ctx).await;
-        self.add_to(response)
+        self.finish(response)
     }
 
     fn subscribe<'s>(
@@ -51,7 +60,7 @@ impl Extension for Collected {
     ) -> BoxStream<'s, Response> {
         let collected = self.clone();
         next.run(ctx, stream)
-            .map(move |response| collected.add_to(response))
+            .map(move |response| collected.finish(response))
             .boxed()
     }
 

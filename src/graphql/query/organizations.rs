@@ -1,0 +1,49 @@
+//! `organization` and `organizations`.
+
+use async_graphql::{Context, ID, Object, Result, ResultExt};
+
+use crate::graphql::Services;
+use crate::graphql::error::ClientError;
+use crate::graphql::ids::parse_id;
+use crate::graphql::types::{Organization, OrganizationConnection};
+use crate::query::PageRequest;
+
+#[derive(Default)]
+pub(super) struct OrganizationQueries;
+
+#[Object]
+impl OrganizationQueries {
+    /// Exactly one of `id` and `slug`.
+    async fn organization(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        slug: Option<String>,
+    ) -> Result<Option<Organization>> {
+        let organizations = &ctx.data::<Services>()?.organizations;
+        let found = match (id, slug) {
+            (Some(id), None) => organizations.by_id(parse_id("id", &id)?).await.extend()?,
+            (None, Some(slug)) => organizations.by_slug(&slug).await.extend()?,
+            _ => return Err(ClientError::bad_input("id", "or slug: give exactly one").into()),
+        };
+        Ok(found.map(|profile| Organization(profile.into())))
+    }
+
+    async fn organizations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<OrganizationConnection> {
+        let page = PageRequest {
+            first,
+            after,
+            last,
+            before,
+        };
+        let organizations = &ctx.data::<Services>()?.organizations;
+        Ok(organizations.list(&page).await.extend()?.into())
+    }
+}

@@ -1,0 +1,137 @@
+//! A listener's stream: replay from the log, then live changes, with no gap and no duplicate.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use futures_util::Stream;
+use tokio::sync::broadcast::{self, error::RecvError};
+
+use super::feed::{ChangeFeed, Published};
+use super::{Change, ChangeFilter, Subject};
+use crate::event_log::{EventLog, Position};
+use crate::query::{OrganizationDirectory, QueryError, ReadProgress, UserDirectory};
+
+const REPLAY_BATCH: u64 = 200;
+
+/// Builds listeners' streams: replay from the log, then live changes.
+#[derive(Clone)]
+pub struct ChangeStream {
+    pub feed: ChangeFeed,
+    pub log: EventLog,
+    pub progress: ReadProgress,
+    pub users: UserDirectory,
+    pub organizations: OrganizationDirectory,
+}
+
+struct Listener {
+    source: ChangeStream,
+    filter: ChangeFilter,
+    live: broadcast::Receiver<Published>,
+    /// Everything up to here was delivered or skipped.
+    seen: Position,
+    /// While replaying: replay up to here, then go live.
+    replay_until: Option<Position>,
+    ready: VecDeque<Arc<Change>>,
+}
+
+impl ChangeStream {
+    /// The changes matching `filter`: after `after` when given, else from now on.
+    pub fn listen(
+        &self,
+        filter: ChangeFilter,
+        after: Option<Position>,
+    ) -> impl Stream<Item = Result<Arc<Change>, QueryError>> + Send + use<> {
+        // Subscribe before reading the applied position: a change beyond that position is
+        // published after this point, so the receiver holds it.
+        let live = self.feed.subscribe();
+        let applied = self.progress.applied();
+        let listener = Listener {
+            source: self.clone(),
+            filter,
+            live,
+            seen: after.unwrap_or(applied),
+            replay_until: after.map(|_| applied),
+            ready: VecDeque::new(),
+        };
+        // An error ends the stream (the listener resubscribes with `after`) rather than
+        // retrying the same failing read forever.
+        futures_util::stream::unfold(Some(listener), |listener| async move {
+            let mut listener = listener?;
+            match listener.next().await {
+                Ok(Some(change)) => Some((Ok(change), Some(listener))),
+                Ok(None) => None,
+                Err(error) => Some((Err(error), None)),
+            }
+        })
+    }
+}
+
+impl Listener {
+    async fn next(&mut self) -> Result<Option<Arc<Change>>, QueryError> {
+        loop {
+            if let Some(change) = self.ready.pop_front() {
+                return Ok(Some(change));
+            }
+            if let Some(until) = self.replay_until {
+                self.replay_batch(until).await?;
+                continue;
+            }
+            match self.live.recv().await {
+                Ok(Published::Change(change)) if change.position <= self.seen => {}
+                Ok(Published::Change(change)) => {
+                    self.seen = change.position;
+                    if self.filter.matches(&change) {
+                        return Ok(Some(change));
+                    }
+                }
+                Ok(Published::Resync) | Err(RecvError::Lagged(_)) => {
+                    self.replay_until = Some(self.source.progress.applied())
+                }
+                Err(RecvError::Closed) => return Ok(None),
+            }
+        }
+    }
+
+    /// Queues the next replayed changes up to `until`; ends the replay when none are left.
+    async fn replay_batch(&mut self, until: Position) -> Result<(), QueryError> {
+        let batch = self.source.log.read_after(self.seen, REPLAY_BATCH).await?;
+        let events: Vec<_> = batch
+            .events
+            .into_iter()
+            .take_while(|event| event.position <= until)
+            .collect();
+        if events.is_empty() {
+            self.replay_until = None;
+            return Ok(());
+        }
+        for recorded in events {
+            self.seen = recorded.position;
+            let change = Change::describe(&recorded);
+            if self.filter.matches(&change) {
+                self.ready
+                    .push_back(Arc::new(self.with_current_state(change).await?));
+            }
+        }
+        Ok(())
+    }
+
+    async fn with_current_state(&self, mut change: Change) -> Result<Change, QueryError> {
+        match &mut change.subject {
+            Subject::User { user_id, user, .. } => {
+                *user = self.source.users.by_id(*user_id).await?
+            }
+            Subject::Organization {
+                organization_id,
+                organization,
+            } => {
+                *organization = self
+                    .source
+                    .organizations
+                    .by_id(*organization_id)
+                    .await?
+                    .map(Arc::new);
+            }
+        }
+        Ok(change)
+    }
+}
