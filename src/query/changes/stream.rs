@@ -85,6 +85,7 @@ impl Listener {
                     }
                 }
                 Ok(Published::Resync) | Err(RecvError::Lagged(_)) => {
+                    metrics::counter!("rosterql_subscription_catchups_total").increment(1);
                     self.replay_until = Some(self.source.progress.applied())
                 }
                 Err(RecvError::Closed) => return Ok(None),

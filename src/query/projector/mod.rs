@@ -107,6 +107,10 @@ impl Projector {
             }
         };
         let batch = self.log.read_after(from, BATCH_SIZE).await?;
+        if batch.blocked {
+            // An older transaction is still open: nothing after it may be applied yet.
+            metrics::counter!("rosterql_projector_blocked_reads_total").increment(1);
+        }
         let Some(last) = batch.events.last() else {
             if !batch.blocked {
                 metrics::gauge!("rosterql_projector_lag_seconds").set(0.0);

@@ -7,13 +7,19 @@ use libtest_mimic::Trial;
 
 mod schema;
 mod seed;
+mod serve;
 mod token;
 
 pub(crate) fn trials() -> Vec<Trial> {
-    [schema::trials(), token::trials(), seed::trials()]
-        .into_iter()
-        .flatten()
-        .collect()
+    [
+        schema::trials(),
+        token::trials(),
+        seed::trials(),
+        serve::trials(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// Runs `rosterql args…` against `database_url`, with nothing inherited from the

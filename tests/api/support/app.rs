@@ -10,6 +10,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::graphql::{self, assert_no_errors, text};
+use super::process::ServerProcess;
 use super::{Backend, TestDatabase};
 
 pub(crate) const JWT_SECRET: &str = "rosterql-test-secret";
@@ -41,9 +42,17 @@ pub(crate) struct TestApp {
     pub(crate) admin: String,
     pub(crate) viewer: String,
     pub(crate) client: reqwest::Client,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<std::io::Result<()>>>,
+    server: Option<Server>,
     database: Option<TestDatabase>,
+}
+
+/// Where the server runs: a task of this test, or the real binary in a process of its own.
+enum Server {
+    InProcess {
+        stop: oneshot::Sender<()>,
+        task: JoinHandle<std::io::Result<()>>,
+    },
+    Process(ServerProcess),
 }
 
 impl TestApp {
@@ -75,15 +84,36 @@ impl TestApp {
         let server = tokio::spawn(application.run_until(async move {
             let _ = stopped.await;
         }));
+        Self::at(port, Server::InProcess { stop, task: server })
+    }
+
+    /// `rosterql serve` as a process of its own on `database`, configured by the test
+    /// configuration's environment variables and `env` on top (an empty value removes a
+    /// variable). Its metrics and its log are its own.
+    pub(crate) async fn spawn_process(database: TestDatabase, env: &[(&str, &str)]) -> Self {
+        let process = ServerProcess::start(&database.url, env).await;
+        let mut app = Self::at(process.port, Server::Process(process));
+        app.database = Some(database);
+        app
+    }
+
+    fn at(port: u16, server: Server) -> Self {
         Self {
             address: format!("http://127.0.0.1:{port}"),
             port,
             admin: token(Role::Admin),
             viewer: token(Role::Viewer),
             client: reqwest::Client::new(),
-            stop: Some(stop),
             server: Some(server),
             database: None,
+        }
+    }
+
+    /// The server process's log so far (only for [`Self::spawn_process`]).
+    pub(crate) fn log(&self) -> Vec<String> {
+        match &self.server {
+            Some(Server::Process(process)) => process.log(),
+            _ => panic!("only a server process has a log of its own"),
         }
     }
 
@@ -96,14 +126,15 @@ impl TestApp {
 
     /// Stops the server and its projector; returns the database for a restart.
     pub(crate) async fn stop(mut self) -> Option<TestDatabase> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            server
-                .await
-                .expect("the server task")
-                .expect("the server stops cleanly");
+        match self.server.take() {
+            Some(Server::InProcess { stop, task }) => {
+                let _ = stop.send(());
+                task.await
+                    .expect("the server task")
+                    .expect("the server stops cleanly");
+            }
+            Some(Server::Process(process)) => drop(process),
+            None => {}
         }
         self.database.take()
     }
@@ -261,8 +292,12 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+        match self.server.take() {
+            Some(Server::InProcess { stop, .. }) => {
+                let _ = stop.send(());
+            }
+            Some(Server::Process(process)) => drop(process),
+            None => {}
         }
     }
 }

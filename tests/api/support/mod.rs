@@ -5,6 +5,8 @@ mod app;
 mod database;
 mod graphql;
 pub(crate) mod harness;
+mod metrics;
+mod process;
 mod ws;
 
 pub(crate) use app::{JWT_SECRET, TestApp, keys, test_config};
@@ -14,4 +16,5 @@ pub(crate) use graphql::{
     input, mutation_document, snapshot, text, user_changed,
 };
 pub(crate) use harness::{Backend, on_both_databases, on_postgres, without_database};
+pub(crate) use metrics::counter;
 pub(crate) use ws::WsClient;

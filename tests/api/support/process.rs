@@ -1,0 +1,114 @@
+//! The real `rosterql` binary serving in a process of its own, for what a server inside the
+//! test process cannot show: metrics of its own (the recorder is process-wide), its log, its
+//! configuration from the environment.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use regex::Regex;
+
+use super::app::{JWT_SECRET, WAIT};
+
+/// The configuration variables a test server process must not inherit.
+const CONFIGURATION: [&str; 9] = [
+    "DATABASE_URL",
+    "READ_DATABASE_URL",
+    "ROSTERQL_BIND",
+    "ROSTERQL_JWT_SECRET",
+    "ROSTERQL_CONSISTENCY_TIMEOUT",
+    "ROSTERQL_PROJECTOR_POLL",
+    "ROSTERQL_CHANGE_BUFFER",
+    "ROSTERQL_CACHE_CAPACITY",
+    "RUST_LOG",
+];
+
+pub(super) struct ServerProcess {
+    child: Child,
+    pub(super) port: u16,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl ServerProcess {
+    /// Starts `rosterql serve` on `database_url` with the test configuration, `env` on top
+    /// (an empty value removes the variable), and waits until it listens.
+    pub(super) async fn start(database_url: &str, env: &[(&str, &str)]) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_rosterql"));
+        for name in CONFIGURATION {
+            command.env_remove(name);
+        }
+        let defaults = [
+            ("DATABASE_URL", database_url),
+            ("ROSTERQL_BIND", "127.0.0.1:0"),
+            ("ROSTERQL_JWT_SECRET", JWT_SECRET),
+            ("ROSTERQL_PROJECTOR_POLL", "100ms"),
+            ("RUST_LOG", "info"),
+        ];
+        for (name, value) in defaults.iter().chain(env) {
+            if value.is_empty() {
+                command.env_remove(name);
+            } else {
+                command.env(name, value);
+            }
+        }
+        let mut child = command
+            .arg("serve")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().expect("a piped stderr");
+        let lines = log.clone();
+        std::thread::spawn(move || {
+            let escapes = Regex::new("\x1b\\[[0-9;]*m").expect("a pattern");
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let line = escapes.replace_all(&line, "").into_owned();
+                lines.lock().expect("the log").push(line);
+            }
+        });
+        let mut process = Self {
+            child,
+            port: 0,
+            log,
+        };
+        process.port = process.wait_for_port().await;
+        process
+    }
+
+    async fn wait_for_port(&mut self) -> u16 {
+        let serving = Regex::new(r"serving GraphiQL at http://[^:]+:(\d+)/").expect("a pattern");
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let port = self.log().iter().find_map(|line| {
+                let port = serving.captures(line)?.get(1)?;
+                port.as_str().parse().ok()
+            });
+            if let Some(port) = port {
+                return port;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("the server exited with {status}: {:#?}", self.log());
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the server never listened: {:#?}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Every line written to stderr so far, without terminal colours.
+    pub(super) fn log(&self) -> Vec<String> {
+        self.log.lock().expect("the log").clone()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
