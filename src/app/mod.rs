@@ -80,6 +80,7 @@ impl Application {
             applied,
             wake: committed,
             poll_interval: config.projector_poll.into(),
+            health: progress.health(),
         };
         let state = HttpState {
             schema: graphql::build_schema(services),

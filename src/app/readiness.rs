@@ -1,4 +1,5 @@
-//! Whether this instance can answer: both databases reachable and the projector running.
+//! Whether this instance can answer: both databases reachable and the projector running
+//! and applying the log (a projector whose batches keep failing serves stale reads).
 
 use sea_orm::DatabaseConnection;
 
@@ -37,6 +38,9 @@ impl Readiness {
         }
         if !self.progress.projector_running() {
             problems.push("the projector is not running");
+        } else if self.progress.projector_failing() {
+            problems
+                .push("the projector cannot apply the event log (it keeps retrying; see the log)");
         }
         problems
     }

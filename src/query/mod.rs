@@ -22,6 +22,6 @@ pub use changes::{Change, ChangeFeed, ChangeFilter, ChangeStream, Subject};
 pub use error::QueryError;
 pub use organizations::OrganizationDirectory;
 pub use pagination::{Page, PageRequest};
-pub use progress::{ReadModelStatus, ReadProgress};
+pub use progress::{ProjectorHealth, ReadModelStatus, ReadProgress};
 pub use read_model::{OrganizationProfile, OrganizationRef, UserProfile};
 pub use users::{UserDirectory, UserOrder, UserQuery};

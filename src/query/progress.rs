@@ -1,6 +1,8 @@
 //! How far the read side has got: the position the projector last committed, for
 //! consistency tokens and `readModel`, and the bounded wait for a position.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -21,6 +23,16 @@ pub struct ReadModelStatus {
     pub parked_events: i64,
 }
 
+/// The projector's side of its health: whether its last batch failed (it retries).
+#[derive(Clone, Default)]
+pub struct ProjectorHealth(Arc<AtomicBool>);
+
+impl ProjectorHealth {
+    pub fn report(&self, failing: bool) {
+        self.0.store(failing, Ordering::Relaxed);
+    }
+}
+
 #[derive(Clone)]
 pub struct ReadProgress {
     applied: watch::Receiver<Position>,
@@ -28,6 +40,7 @@ pub struct ReadProgress {
     log: EventLog,
     /// How long a read waits for a consistency token before giving up.
     consistency_timeout: Duration,
+    health: ProjectorHealth,
 }
 
 impl ReadProgress {
@@ -42,7 +55,18 @@ impl ReadProgress {
             read_db,
             log,
             consistency_timeout,
+            health: ProjectorHealth::default(),
         }
+    }
+
+    /// The handle the projector reports its health through.
+    pub fn health(&self) -> ProjectorHealth {
+        self.health.clone()
+    }
+
+    /// True while the projector's latest batch failed (it keeps retrying).
+    pub fn projector_failing(&self) -> bool {
+        self.health.0.load(Ordering::Relaxed)
     }
 
     /// The position this process's projector last committed.

@@ -21,6 +21,7 @@ use tokio::sync::{Notify, watch};
 
 use super::cache::{CacheUpdate, UserCache};
 use super::changes::{Change, ChangeFeed};
+use super::progress::ProjectorHealth;
 use crate::db;
 use crate::event_log::{EventLog, Position, RecordedEvent};
 
@@ -46,6 +47,7 @@ pub struct Projector {
     pub applied: watch::Sender<Position>,
     pub wake: Arc<Notify>,
     pub poll_interval: Duration,
+    pub health: ProjectorHealth,
 }
 
 enum Step {
@@ -61,7 +63,9 @@ impl Projector {
         // Doubles while an old transaction keeps holding newer events back.
         let mut blocked_pause = BLOCKED_RETRY;
         loop {
-            let pause = match self.step(&mut position).await {
+            let step = self.step(&mut position).await;
+            self.health.report(step.is_err());
+            let pause = match step {
                 Ok(Step::Applied) => {
                     blocked_pause = BLOCKED_RETRY;
                     Duration::ZERO
