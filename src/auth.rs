@@ -158,6 +158,17 @@ mod tests {
     }
 
     #[test]
+    fn an_authenticated_caller_is_its_tokens_subject_and_anonymous_is_nobody() {
+        let keys = TokenKeys::new(b"secret");
+        let token = keys
+            .issue("ada", Role::Admin, Duration::from_secs(60))
+            .unwrap();
+        let caller = keys.caller(Some(&format!("Bearer {token}"))).unwrap();
+        assert_eq!(caller.sub(), Some("ada"));
+        assert_eq!(Caller::Anonymous.sub(), None);
+    }
+
+    #[test]
     fn no_header_is_anonymous() {
         assert_eq!(
             TokenKeys::new(b"secret").caller(None),

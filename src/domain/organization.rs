@@ -78,5 +78,7 @@ mod tests {
             .unwrap();
         org.apply(&renamed);
         assert_eq!((org.name.as_str(), org.version), ("Acme Inc", 2));
+        // What the unit of work reads through the trait.
+        assert_eq!((Aggregate::id(&org), Aggregate::version(&org)), (id, 2));
     }
 }

@@ -206,7 +206,29 @@ mod tests {
             user.suspend(Some("   ")),
             Ok(UserEvent::UserSuspended { reason: None })
         );
-        assert!(user.suspend(Some(&"x".repeat(501))).is_err());
+        let longest = "x".repeat(500);
+        assert_eq!(
+            user.suspend(Some(&longest)),
+            Ok(UserEvent::UserSuspended {
+                reason: Some(longest.clone())
+            })
+        );
+        assert_eq!(
+            user.suspend(Some(&"x".repeat(501))),
+            Err(DomainError::invalid(
+                "reason",
+                "must be at most 500 characters"
+            ))
+        );
+    }
+
+    #[test]
+    fn the_aggregate_reports_its_id_and_a_version_that_counts_events() {
+        let mut user = given_an_active_user();
+        let id = user.id;
+        user.apply(&user.rename(Name::parse("name", "Ada L.").unwrap()).unwrap());
+        user.apply(&user.change_role(MemberRole::Admin).unwrap());
+        assert_eq!((Aggregate::id(&user), Aggregate::version(&user)), (id, 3));
     }
 
     #[test]
