@@ -59,6 +59,13 @@ mod tests {
     }
 
     #[test]
+    fn zero_parts_are_positions_too() {
+        assert_eq!("0.0".parse(), Ok(Position::ORIGIN));
+        assert_eq!("0.7".parse(), Ok(Position { tx: 0, seq: 7 }));
+        assert_eq!("7.0".parse(), Ok(Position { tx: 7, seq: 0 }));
+    }
+
+    #[test]
     fn garbage_is_not_a_position() {
         for text in ["", "1", "a.b", "1.2.3", "-1.2", "1.-2"] {
             assert_eq!(text.parse::<Position>(), Err(InvalidPosition), "{text:?}");

@@ -211,6 +211,17 @@ mod tests {
     }
 
     #[test]
+    fn a_timestamp_key_is_utc_to_the_microsecond_and_reads_back() {
+        let at = DateTime::parse_from_rfc3339("2026-11-29T10:20:30.123456+02:00")
+            .unwrap()
+            .with_timezone(&Utc);
+        let key = timestamp_key(&at);
+        assert_eq!(key, "2026-11-29T08:20:30.123456Z");
+        assert_eq!(timestamp_value(&key), Some(Value::from(at)));
+        assert_eq!(timestamp_value("yesterday"), None);
+    }
+
+    #[test]
     fn a_page_defaults_to_twenty_forward() {
         let window = PageRequest::default().window("NAME_ASC").unwrap();
         assert_eq!(
