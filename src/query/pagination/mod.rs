@@ -56,6 +56,7 @@ pub(super) struct Ordering<C> {
 }
 
 /// A validated request: which way to walk, how many rows, from where.
+#[derive(Debug)]
 struct Window {
     backward: bool,
     size: i32,
@@ -219,6 +220,56 @@ mod tests {
         assert_eq!(key, "2026-11-29T08:20:30.123456Z");
         assert_eq!(timestamp_value(&key), Some(Value::from(at)));
         assert_eq!(timestamp_value("yesterday"), None);
+    }
+
+    fn window(request: PageRequest) -> Result<Window, QueryError> {
+        request.window("NAME_ASC")
+    }
+
+    #[test]
+    fn page_sizes_run_from_zero_to_one_hundred() {
+        for (first, last) in [(Some(0), None), (Some(100), None), (None, Some(0))] {
+            let page = window(PageRequest {
+                first,
+                last,
+                ..PageRequest::default()
+            })
+            .unwrap();
+            assert_eq!(page.size, first.or(last).unwrap());
+        }
+        for (field, first, last) in [("first", Some(-1), None), ("last", None, Some(-1))] {
+            let refused = window(PageRequest {
+                first,
+                last,
+                ..PageRequest::default()
+            });
+            assert!(
+                matches!(refused, Err(QueryError::Invalid { field: f, ref message }) if f == field && message == "must not be negative"),
+                "{refused:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn before_alone_walks_backward_and_first_with_before_is_refused() {
+        let page = window(PageRequest {
+            before: Some(cursor()),
+            ..PageRequest::default()
+        })
+        .unwrap();
+        assert!(page.backward);
+        let refused = window(PageRequest {
+            first: Some(5),
+            before: Some(cursor()),
+            ..PageRequest::default()
+        });
+        assert!(matches!(
+            refused,
+            Err(QueryError::Invalid {
+                field: "before",
+                ..
+            })
+        ));
     }
 
     #[test]
