@@ -98,3 +98,123 @@ impl UserCache {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::domain::{MemberRole, UserStatus};
+    use crate::query::OrganizationRef;
+
+    fn profile(id: Uuid, name: &str, version: i32) -> Arc<UserProfile> {
+        Arc::new(UserProfile {
+            id,
+            organization: OrganizationRef {
+                id: Uuid::nil(),
+                slug: "acme".into(),
+                name: "Acme".into(),
+            },
+            email: format!("{name}@example.com"),
+            name: name.into(),
+            role: MemberRole::Member,
+            status: UserStatus::Active,
+            version,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_fill_read_before_an_update_is_dropped() {
+        let cache = UserCache::new(100);
+        let id = Uuid::now_v7();
+        // A reader takes the generation and reads version 1 from the database …
+        let generation = cache.generation();
+        let stale = profile(id, "ada", 1);
+        // … meanwhile the projector commits version 2 and drops the entry …
+        cache.apply(vec![CacheUpdate::Remove(id)]).await;
+        // … so the reader's fill must not put version 1 back.
+        cache.fill(stale, generation).await;
+        assert_eq!(cache.get(id).await, None);
+
+        // The same race with a Put: the projector's row stays.
+        let fresh = profile(id, "ada", 2);
+        let generation = cache.generation();
+        cache.apply(vec![CacheUpdate::Put(fresh.clone())]).await;
+        cache.fill(profile(id, "ada", 1), generation).await;
+        assert_eq!(cache.get(id).await, Some(fresh));
+    }
+
+    #[tokio::test]
+    async fn a_fill_read_after_an_update_lands() {
+        let cache = UserCache::new(100);
+        let id = Uuid::now_v7();
+        cache.apply(vec![CacheUpdate::Remove(id)]).await;
+        let generation = cache.generation();
+        let read = profile(id, "ada", 2);
+        cache.fill(read.clone(), generation).await;
+        assert_eq!(cache.get(id).await, Some(read));
+    }
+
+    #[tokio::test]
+    async fn every_update_and_clear_moves_the_generation() {
+        let cache = UserCache::new(100);
+        let start = cache.generation();
+        cache.apply(Vec::new()).await;
+        let after_apply = cache.generation();
+        assert_ne!(after_apply, start);
+        cache.clear().await;
+        assert_ne!(cache.generation(), after_apply);
+
+        // A fill taken before a clear is dropped too.
+        let id = Uuid::now_v7();
+        let generation = cache.generation();
+        cache.clear().await;
+        cache.fill(profile(id, "ada", 1), generation).await;
+        assert_eq!(cache.get(id).await, None);
+    }
+
+    #[tokio::test]
+    async fn the_cache_holds_at_most_its_capacity() {
+        const CAPACITY: u64 = 10;
+        let cache = UserCache::new(CAPACITY);
+        for index in 0..(CAPACITY * 5) {
+            let generation = cache.generation();
+            cache
+                .fill(
+                    profile(Uuid::now_v7(), &format!("user{index}"), 1),
+                    generation,
+                )
+                .await;
+        }
+        cache.entries.run_pending_tasks().await;
+        let count = cache.entries.entry_count();
+        assert!(
+            count <= CAPACITY,
+            "{count} entries in a cache of capacity {CAPACITY}"
+        );
+        assert!(count > 0, "the cache kept nothing");
+    }
+
+    #[tokio::test]
+    async fn removing_an_organizations_members_keeps_the_others() {
+        let cache = UserCache::new(100);
+        let member = profile(Uuid::now_v7(), "ada", 1);
+        let mut other = (*profile(Uuid::now_v7(), "grace", 1)).clone();
+        other.organization.id = Uuid::now_v7();
+        let other = Arc::new(other);
+        cache
+            .apply(vec![
+                CacheUpdate::Put(member.clone()),
+                CacheUpdate::Put(other.clone()),
+            ])
+            .await;
+        cache
+            .apply(vec![CacheUpdate::RemoveMembersOf(Uuid::nil())])
+            .await;
+        cache.entries.run_pending_tasks().await;
+        assert_eq!(cache.get(member.id).await, None);
+        assert_eq!(cache.get(other.id).await, Some(other));
+    }
+}

@@ -2,7 +2,9 @@
 //! `(key, id)` as the bound, so a page costs the same wherever it is in the list.
 //!
 //! Pages default to 20 rows and may not exceed 100. Cursors are opaque to clients: base64 of
-//! the ordering they belong to and the row's key.
+//! the list and ordering they belong to and the row's key. The list is part of it because
+//! two lists may share an ordering's name (users and organizations both have
+//! `CREATED_AT_ASC`): a cursor of one list is no cursor of the other.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Order};
@@ -137,7 +139,9 @@ where
     E::Model: Sync,
     C: ColumnTrait + Copy,
 {
-    let window = request.window(ordering.name)?;
+    // The list (its table) and the ordering: what a cursor must belong to.
+    let belongs_to = format!("{}:{}", E::default().table_name(), ordering.name);
+    let window = request.window(&belongs_to)?;
     let total_count = select.clone().count(db).await? as i64;
 
     // Walking backward reads the list in reverse, then flips the page.
@@ -178,7 +182,7 @@ where
     for row in rows {
         let (key, id) = key_of(&row);
         let cursor = Cursor {
-            ordering: ordering.name.to_owned(),
+            ordering: belongs_to.clone(),
             key,
             id,
         };

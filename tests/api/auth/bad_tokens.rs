@@ -13,30 +13,39 @@ use crate::support::{
 /// A query any caller, even an anonymous one, may run.
 const PUBLIC_QUERY: &str = "{ organizations { totalCount } }";
 
-/// POSTs `query` with `authorization` as the raw `Authorization` header (None: no header).
+/// POSTs `query` with `authorization` as the raw `Authorization` header (None: no header);
+/// returns the status, the `WWW-Authenticate` header and the JSON body.
 async fn post_with(
     app: &TestApp,
     authorization: Option<&str>,
     query: &str,
     variables: Value,
-) -> Value {
-    let headers: Vec<(&str, &str)> = authorization
-        .map(|value| ("Authorization", value))
-        .into_iter()
-        .collect();
-    app.post(
-        None,
-        &headers,
-        json!({ "query": query, "variables": variables }),
+) -> (u16, Option<String>, Value) {
+    let mut request = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .json(&json!({ "query": query, "variables": variables }));
+    if let Some(value) = authorization {
+        request = request.header(reqwest::header::AUTHORIZATION, value);
+    }
+    let response = request.send().await.expect("the server answers");
+    let status = response.status().as_u16();
+    let challenge = response
+        .headers()
+        .get(reqwest::header::WWW_AUTHENTICATE)
+        .map(|value| value.to_str().expect("ASCII").to_owned());
+    (
+        status,
+        challenge,
+        response.json().await.expect("a JSON body"),
     )
-    .await
-    .1
 }
 
 /// A query anonymous callers may run and a mutation, both sent with `authorization`: both
 /// must be refused with UNAUTHENTICATED, with no data, and nothing written.
 async fn assert_refused_as_unauthenticated(app: &TestApp, authorization: &str) {
-    let anonymous = post_with(app, None, PUBLIC_QUERY, json!({})).await;
+    let (status, challenge, anonymous) = post_with(app, None, PUBLIC_QUERY, json!({})).await;
+    assert_eq!((status, challenge), (200, None), "{anonymous}");
     assert_no_errors(&anonymous);
     assert!(
         anonymous["data"]["organizations"]["totalCount"].is_number(),
@@ -54,7 +63,14 @@ async fn assert_refused_as_unauthenticated(app: &TestApp, authorization: &str) {
         ),
     ];
     for (field, query, variables) in requests {
-        let body = post_with(app, Some(authorization), &query, variables).await;
+        let (status, challenge, body) =
+            post_with(app, Some(authorization), &query, variables).await;
+        assert_eq!(status, 401, "{authorization:?} on {field}: {body}");
+        let challenge = challenge.unwrap_or_default();
+        assert!(
+            challenge.starts_with("Bearer"),
+            "{authorization:?} on {field}: WWW-Authenticate {challenge:?}"
+        );
         assert_eq!(
             error_code(&body),
             "UNAUTHENTICATED",
@@ -84,13 +100,14 @@ async fn an_expired_token_is_unauthenticated(app: TestApp) {
     app.acme_with_ada().await;
     // The same claims with a future `exp` are an admin's.
     let fresh = format!("Bearer {}", admin_token_expiring_in(3600));
-    let body = post_with(
+    let (status, _, body) = post_with(
         &app,
         Some(&fresh),
         "{ userByEmail(email: \"ada@example.com\") { name } }",
         json!({}),
     )
     .await;
+    assert_eq!(status, 200, "{body}");
     assert_no_errors(&body);
     assert_eq!(body["data"]["userByEmail"]["name"], "Ada Lovelace");
 

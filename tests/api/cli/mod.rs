@@ -5,6 +5,7 @@ use std::process::{Command, Output};
 
 use libtest_mimic::Trial;
 
+mod configuration;
 mod schema;
 mod seed;
 mod serve;
@@ -16,6 +17,7 @@ pub(crate) fn trials() -> Vec<Trial> {
         token::trials(),
         seed::trials(),
         serve::trials(),
+        configuration::trials(),
     ]
     .into_iter()
     .flatten()

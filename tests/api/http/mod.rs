@@ -6,6 +6,7 @@ use libtest_mimic::Trial;
 use crate::support::TestApp;
 
 mod graphql_over_http;
+mod limits;
 mod metrics;
 mod routes;
 
@@ -14,6 +15,7 @@ pub(crate) fn trials() -> Vec<Trial> {
         routes::trials(),
         metrics::trials(),
         graphql_over_http::trials(),
+        limits::trials(),
     ]
     .into_iter()
     .flatten()

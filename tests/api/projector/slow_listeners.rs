@@ -1,5 +1,5 @@
 //! A listener that falls behind the change broadcast catches up from the event log: every
-//! change still arrives, in order, once.
+//! change still arrives, in order, once, and the catch-up is what delivered them.
 
 use libtest_mimic::Trial;
 use rosterql::command::{CommandContext, RenameUser, Target};
@@ -7,20 +7,26 @@ use serde_json::json;
 
 use crate::support::{TestApp, TestDatabase, WsClient, on_both_databases, text, user_changed};
 
-const BUFFER: usize = 4;
+/// The broadcast holds this many changes per listener (`ROSTERQL_CHANGE_BUFFER`).
+const BUFFER: &str = "4";
 const RENAMES: i32 = 30;
+const CATCHUPS: &str = "rosterql_subscription_catchups_total";
 
 async fn a_listener_that_falls_behind_the_broadcast_misses_nothing(database: TestDatabase) {
-    let app = TestApp::spawn_on(database, |config| config.change_buffer = BUFFER).await;
+    // A process of its own: its catch-up counter counts only this listener's catch-ups.
+    let app = TestApp::spawn_process(database, &[("ROSTERQL_CHANGE_BUFFER", BUFFER)]).await;
     let (_, user) = app.organization_with_user().await;
     let user_id = text(&user["userId"]);
     let variables = json!({ "userId": user_id, "after": app.read_position().await });
     let query = user_changed("event position user { version }");
     let mut listener = WsClient::subscribed(&app, Some(&app.admin), &query, variables).await;
+    assert_eq!(app.counter(CATCHUPS, &[]).await, 0.0, "a catch-up already");
 
     // Written by another process, so the projector finds them all in one poll and publishes
-    // them at once: far more than the broadcast holds for this listener.
+    // them at once: far more than the broadcast holds for this listener. Each rename's
+    // position is the one its change must carry.
     let commands = app.database().command_service().await;
+    let mut expected = Vec::new();
     for version in 1..=RENAMES {
         let rename = RenameUser {
             target: Target {
@@ -29,33 +35,45 @@ async fn a_listener_that_falls_behind_the_broadcast_misses_nothing(database: Tes
             },
             name: format!("Ada {version}"),
         };
-        commands
+        let outcome = commands
             .execute(&CommandContext::default(), rename)
             .await
             .expect("a rename");
+        assert_eq!(outcome.version, version + 1);
+        expected.push(outcome.position.to_string());
     }
 
-    let mut positions = Vec::new();
+    // Exactly the renames, each once, in the order they were committed: no block sent
+    // twice, none left out, none swapped.
+    let mut received = Vec::new();
     for _ in 0..RENAMES {
         let change = listener.next_change("userChanged").await;
         assert_eq!(change["event"], "UserRenamed", "{change}");
-        positions.push(change["position"].as_str().expect("a position").to_owned());
+        received.push(text(&change["position"]));
     }
-    let mut distinct = positions.clone();
-    distinct.dedup();
     assert_eq!(
-        distinct.len(),
-        RENAMES as usize,
-        "a change came twice: {positions:?}"
+        received, expected,
+        "the changes as received vs as committed"
     );
-    app.settle().await;
-    let body = app
-        .gql(
-            "query($id: ID!) { user(id: $id) { version } }",
-            json!({ "id": user_id }),
+
+    // Nothing more: one more change arrives next, not a leftover of the catch-up.
+    let last = app
+        .mutate(
+            "renameUser",
+            json!({ "id": user_id, "expectedVersion": RENAMES + 1, "name": "Ada" }),
+            "version consistencyToken",
         )
         .await;
-    assert_eq!(body["data"]["user"]["version"], RENAMES + 1);
+    let change = listener.next_change("userChanged").await;
+    assert_eq!(change["event"], "UserRenamed", "{change}");
+    assert_eq!(change["user"]["version"], RENAMES + 2, "{change}");
+    assert_eq!(change["user"]["version"], last["version"], "{change}");
+
+    let catchups = app.counter(CATCHUPS, &[]).await;
+    assert!(
+        catchups >= 1.0,
+        "the listener never fell behind, so the catch-up was not tested ({CATCHUPS} = {catchups})"
+    );
 }
 
 pub(super) fn trials() -> Vec<Trial> {

@@ -7,6 +7,7 @@ mod directory;
 mod organizations;
 mod pages;
 mod pagination;
+mod paging_errors;
 mod read_model;
 mod smoke;
 mod users;
@@ -16,6 +17,7 @@ pub(crate) fn trials() -> Vec<Trial> {
         smoke::trials(),
         users::trials(),
         pagination::trials(),
+        paging_errors::trials(),
         organizations::trials(),
         read_model::trials(),
     ]

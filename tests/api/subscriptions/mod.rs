@@ -4,6 +4,7 @@ use libtest_mimic::Trial;
 
 mod errors;
 mod listener;
+mod live_only;
 mod organization_changes;
 mod resuming;
 mod script;
@@ -15,6 +16,7 @@ pub(crate) fn trials() -> Vec<Trial> {
         organization_changes::trials(),
         resuming::trials(),
         errors::trials(),
+        live_only::trials(),
     ]
     .into_iter()
     .flatten()
