@@ -1,12 +1,13 @@
 //! The projector and the read side it keeps: read-your-writes with consistency tokens,
 //! commit order on Postgres, restarts, listeners that fall behind, a database that goes away,
-//! and command and read sides on two databases.
+//! command and read sides on two databases, and rebuilding the read side from the log.
 
 use libtest_mimic::Trial;
 
 mod consistency;
 mod event_ordering;
 mod outage;
+mod rebuild;
 mod restart;
 mod slow_listeners;
 mod split_databases;
@@ -18,6 +19,7 @@ pub(super) fn trials() -> Vec<Trial> {
         restart::trials(),
         slow_listeners::trials(),
         outage::trials(),
+        rebuild::trials(),
         split_databases::trials(),
     ]
     .into_iter()

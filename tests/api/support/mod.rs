@@ -5,6 +5,7 @@ mod app;
 mod database;
 mod graphql;
 pub(crate) mod harness;
+pub(crate) mod hold;
 mod metrics;
 mod process;
 mod ws;

@@ -1,0 +1,214 @@
+//! `rosterql rebuild-projections`: the read side rebuilt from the event log is the read side
+//! the projector kept, even when the read tables were damaged, over more events than one
+//! rebuild batch holds (500).
+
+use std::process::Command;
+
+use libtest_mimic::Trial;
+use sea_orm::{
+    ConnectionTrait, Database, DatabaseConnection, DbBackend, FromQueryResult, JsonValue, Statement,
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::support::{TestApp, TestDatabase, assert_no_errors, on_both_databases, test_config};
+
+const ORGANIZATIONS: u32 = 10;
+const USERS: u32 = 1_100;
+const READ_TABLES: [&str; 3] = [
+    "organization_profiles",
+    "user_profiles",
+    "projector_checkpoints",
+];
+
+/// Runs the binary with `args` on `database_url`; it must succeed.
+fn rosterql(database_url: &str, args: &[&str]) {
+    let output = Command::new(env!("CARGO_BIN_EXE_rosterql"))
+        .args(args)
+        .env_remove("READ_DATABASE_URL")
+        .env_remove("ROSTERQL_JWT_SECRET")
+        .env("DATABASE_URL", database_url)
+        .output()
+        .expect("the binary runs");
+    assert!(
+        output.status.success(),
+        "rosterql {args:?}: exit {:?}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Every row of every read table, in a fixed order.
+async fn read_tables(db: &DatabaseConnection) -> Value {
+    let mut tables = serde_json::Map::new();
+    for table in READ_TABLES {
+        let order = if table == "projector_checkpoints" {
+            "1"
+        } else {
+            "id"
+        };
+        let statement = Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT * FROM {table} ORDER BY {order}"),
+        );
+        let rows = JsonValue::find_by_statement(statement)
+            .all(db)
+            .await
+            .unwrap_or_else(|error| panic!("reading {table}: {error}"));
+        // When the checkpoint last moved is not part of what the read side says.
+        let rows = rows
+            .into_iter()
+            .map(|mut row| {
+                if let Some(row) = row.as_object_mut()
+                    && table == "projector_checkpoints"
+                {
+                    row.remove("updated_at");
+                }
+                row
+            })
+            .collect();
+        tables.insert(table.to_owned(), Value::Array(rows));
+    }
+    Value::Object(tables)
+}
+
+/// Runs `sql` with `id` (a uuid) bound wherever it says `{id}`; returns the rows changed.
+async fn execute(db: &DatabaseConnection, sql: &str, id: Option<&str>) -> u64 {
+    let backend = db.get_database_backend();
+    let placeholder = match backend {
+        DbBackend::Postgres => "$1",
+        _ => "?",
+    };
+    let values: Vec<sea_orm::Value> = id
+        .map(|id| Uuid::parse_str(id).expect("a uuid").into())
+        .into_iter()
+        .collect();
+    let statement =
+        Statement::from_sql_and_values(backend, sql.replace("{id}", placeholder), values);
+    db.execute_raw(statement)
+        .await
+        .unwrap_or_else(|error| panic!("{sql}: {error}"))
+        .rows_affected()
+}
+
+async fn ids(app: &TestApp, list: &str) -> Vec<String> {
+    let body = app
+        .gql(
+            &format!("{{ {list}(first: 3) {{ nodes {{ id }} }} }}"),
+            json!({}),
+        )
+        .await;
+    assert_no_errors(&body);
+    body["data"][list]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|node| node["id"].as_str().expect("an id").to_owned())
+        .collect()
+}
+
+async fn a_rebuild_restores_a_damaged_read_side_from_more_than_two_batches_of_events(
+    database: TestDatabase,
+) {
+    rosterql(&database.url, &["migrate"]);
+    rosterql(
+        &database.url,
+        &[
+            "seed",
+            "--organizations",
+            &ORGANIZATIONS.to_string(),
+            "--users",
+            &USERS.to_string(),
+        ],
+    );
+    // Events besides creations: renames, a suspension, a deletion, on top of the seed.
+    let app = TestApp::start(&test_config(&database)).await;
+    app.settle().await;
+    let users = ids(&app, "users").await;
+    let organizations = ids(&app, "organizations").await;
+    let rename = json!({ "id": users[0], "expectedVersion": 1, "name": "Renamed Before" });
+    app.mutate("renameUser", rename, "version").await;
+    let suspend = json!({ "id": users[1], "expectedVersion": 1 });
+    app.mutate("suspendUser", suspend, "version").await;
+    let delete = json!({ "id": users[2], "expectedVersion": 1 });
+    app.mutate("deleteUser", delete, "version").await;
+    let rename = json!({ "id": organizations[0], "expectedVersion": 1, "name": "Renamed Org" });
+    app.mutate("renameOrganization", rename, "version").await;
+    app.settle().await;
+    app.stop().await;
+
+    let db = Database::connect(&database.url)
+        .await
+        .expect("the database");
+    let events = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT count(*) AS n FROM events",
+        ))
+        .await
+        .expect("a count")
+        .expect("a row")
+        .try_get::<i64>("", "n")
+        .expect("n");
+    assert!(
+        events > 1_000,
+        "{events} events: fewer than two batches and a bit"
+    );
+    let before = read_tables(&db).await;
+    assert_eq!(
+        before["user_profiles"].as_array().map(Vec::len),
+        Some(USERS as usize - 1),
+        "the projector kept every live user"
+    );
+
+    // Damage every kind of read row.
+    let user = &users[0];
+    let organization = &organizations[1];
+    let damaged = [
+        (
+            "UPDATE user_profiles SET name = 'Damaged' WHERE id = {id}",
+            Some(user.as_str()),
+        ),
+        (
+            "DELETE FROM organization_profiles WHERE id = {id}",
+            Some(organization.as_str()),
+        ),
+        (
+            "UPDATE organization_profiles \
+             SET member_count = member_count + 5, active_member_count = 0",
+            None,
+        ),
+    ];
+    for (sql, id) in damaged {
+        assert!(execute(&db, sql, id).await > 0, "{sql} changed nothing");
+    }
+    assert_ne!(read_tables(&db).await, before, "the damage shows");
+
+    rosterql(&database.url, &["rebuild-projections"]);
+    let after = read_tables(&db).await;
+    for table in READ_TABLES {
+        assert!(
+            after[table] == before[table],
+            "{table} differs after the rebuild: {} rows before, {} after",
+            before[table].as_array().map_or(0, Vec::len),
+            after[table].as_array().map_or(0, Vec::len),
+        );
+    }
+
+    // A server on the rebuilt side serves it and has nothing left to apply.
+    let app = TestApp::start(&test_config(&database)).await;
+    let body = app
+        .gql(
+            "query($id: ID!) { user(id: $id) { name } readModel { lagEvents position headPosition } }",
+            json!({ "id": user }),
+        )
+        .await;
+    assert_no_errors(&body);
+    assert_eq!(body["data"]["user"]["name"], "Renamed Before", "{body}");
+    assert_eq!(body["data"]["readModel"]["lagEvents"], 0, "{body}");
+    app.stop().await;
+}
+
+pub(super) fn trials() -> Vec<Trial> {
+    on_both_databases!(a_rebuild_restores_a_damaged_read_side_from_more_than_two_batches_of_events,)
+}
