@@ -20,7 +20,8 @@ pub(crate) fn counter(metrics: &str, name: &str, labels: &[(&str, &str)]) -> f64
                 None
             }
         })
-        .sum()
+        // From +0.0: `sum` of nothing is -0.0, which reads oddly in a failure.
+        .fold(0.0, |sum, value| sum + value)
 }
 
 impl TestApp {
