@@ -161,16 +161,7 @@ async fn a_body_that_is_not_a_graphql_request_is_a_400_bad_user_input(app: TestA
         "{\"query\": 42}",
         "null",
     ] {
-        let response = app
-            .client
-            .post(format!("{}/graphql", app.address))
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .await
-            .expect("the server answers");
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("a body");
+        let (status, text) = app.post_raw("application/json", body).await;
         assert_eq!(status, 400, "{body:?}: {text}");
         let answer: Value = serde_json::from_str(&text)
             .unwrap_or_else(|error| panic!("{body:?}: not a JSON answer ({error}): {text}"));
@@ -189,15 +180,9 @@ async fn a_body_that_is_not_a_graphql_request_is_a_400_bad_user_input(app: TestA
 }
 
 async fn a_body_of_the_wrong_content_type_is_a_client_error(app: TestApp) {
-    let response = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .header(reqwest::header::CONTENT_TYPE, "text/plain")
-        .body("{ readModel { position } }")
-        .send()
-        .await
-        .expect("the server answers");
-    let status = response.status().as_u16();
+    let (status, _) = app
+        .post_raw("text/plain", "{ readModel { position } }")
+        .await;
     assert!((400..500).contains(&status), "text/plain: status {status}");
 }
 

@@ -29,16 +29,7 @@ fn assert_graphql_error(body: &Value) {
 async fn a_body_over_one_mib_with_its_length_is_a_413_graphql_error(app: TestApp) {
     let body = request_of(MIB + 1);
     assert!(body.len() > MIB);
-    let response = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .body(body)
-        .send()
-        .await
-        .expect("the server answers");
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("a body");
+    let (status, text) = app.post_raw("application/json", body).await;
     assert_eq!(status, 413, "{text}");
     let answer: Value = serde_json::from_str(&text).expect("a JSON body");
     assert_graphql_error(&answer);

@@ -155,6 +155,25 @@ impl TestApp {
         self.gql_as(Some(&self.admin), query, variables).await
     }
 
+    /// POSTs `body` to /graphql as it is, labelled `content_type`; returns the status and the
+    /// text of the answer.
+    pub(crate) async fn post_raw(
+        &self,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (u16, String) {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("the server answers");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("a body"))
+    }
+
     /// POSTs `body` to /graphql with extra headers; returns the status and the JSON body.
     pub(crate) async fn post(
         &self,
