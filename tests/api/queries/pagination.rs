@@ -154,8 +154,30 @@ async fn organizations_page_forward_and_backward_through_every_organization(app:
     );
 }
 
+/// A page that ends exactly where the list ends has no next page, in either direction.
+async fn a_page_that_ends_exactly_at_the_end_of_the_list_has_no_next_page(app: TestApp) {
+    let (organization_id, members) = roster(&app).await;
+    let everyone = members.len();
+    for (size, direction) in [("first", "hasNextPage"), ("last", "hasPreviousPage")] {
+        let arguments = json!({ "organizationId": organization_id, size: everyone });
+        let body = fetch(&app, None, List::Users, &arguments).await;
+        let page = connection(&body, List::Users);
+        assert_eq!(ids(page).len(), everyone, "{page}");
+        assert!(
+            !flag(page, direction),
+            "{size}: {everyone} of {everyone}: {page}"
+        );
+        let arguments = json!({ "organizationId": organization_id, size: everyone - 1 });
+        let body = fetch(&app, None, List::Users, &arguments).await;
+        let page = connection(&body, List::Users);
+        let info = &page["pageInfo"];
+        assert!(flag(page, direction), "{size}: one more is left: {info}");
+    }
+}
+
 pub(super) fn trials() -> Vec<Trial> {
     on_both_databases!(
+        a_page_that_ends_exactly_at_the_end_of_the_list_has_no_next_page,
         the_default_page_holds_twenty_users_in_name_order,
         walking_either_way_visits_every_user_once_in_every_order,
         total_count_counts_every_match_of_a_filter_whatever_the_page,
