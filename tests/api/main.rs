@@ -16,6 +16,7 @@ mod auth;
 mod cli;
 mod commands;
 mod http;
+mod instances;
 mod projector;
 mod queries;
 mod subscriptions;
@@ -26,6 +27,7 @@ fn main() {
         cli::trials(),
         commands::trials(),
         http::trials(),
+        instances::trials(),
         projector::trials(),
         queries::trials(),
         subscriptions::trials(),

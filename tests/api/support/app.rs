@@ -91,10 +91,17 @@ impl TestApp {
     /// configuration's environment variables and `env` on top (an empty value removes a
     /// variable). Its metrics and its log are its own.
     pub(crate) async fn spawn_process(database: TestDatabase, env: &[(&str, &str)]) -> Self {
-        let process = ServerProcess::start(&database.url, env).await;
-        let mut app = Self::at(process.port, Server::Process(process));
+        let mut app = Self::spawn_process_at(&database.url, env).await;
         app.database = Some(database);
         app
+    }
+
+    /// `rosterql serve` as a process of its own on `database_url`, which the caller keeps
+    /// (several processes on one database are several instances). Dropping the app kills
+    /// the process with SIGKILL, as `kill -9` would.
+    pub(crate) async fn spawn_process_at(database_url: &str, env: &[(&str, &str)]) -> Self {
+        let process = ServerProcess::start(database_url, env).await;
+        Self::at(process.port, Server::Process(process))
     }
 
     fn at(port: u16, server: Server) -> Self {

@@ -1,0 +1,7 @@
+//! (being written)
+
+use libtest_mimic::Trial;
+
+pub(super) fn trials() -> Vec<Trial> {
+    Vec::new()
+}
