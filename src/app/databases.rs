@@ -15,13 +15,13 @@ pub struct Databases {
 
 impl Databases {
     pub async fn connect(config: &Config) -> anyhow::Result<Self> {
-        let command = Pools::open(&config.database_url)
+        let command = Pools::open(&config.database_url, config.database_timeout.into())
             .await
             .context("cannot open the command database (DATABASE_URL)")?;
         let read = if config.read_database_url() == config.database_url {
             command.clone()
         } else {
-            Pools::open(config.read_database_url())
+            Pools::open(config.read_database_url(), config.database_timeout.into())
                 .await
                 .context("cannot open the read database (READ_DATABASE_URL)")?
         };
