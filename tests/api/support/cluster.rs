@@ -94,9 +94,9 @@ impl ClusterView {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response = request.send().await.map_err(|error| error.to_string())?;
+        let response = request.send().await.map_err(|error| causes(&error))?;
         let status = response.status();
-        let body = response.text().await.map_err(|error| error.to_string())?;
+        let body = response.text().await.map_err(|error| causes(&error))?;
         serde_json::from_str(&body).map_err(|_| format!("HTTP {status}, not JSON: {body}"))
     }
 }
@@ -225,6 +225,17 @@ async fn spawn(database_url: &str, name: &str, env: &[(String, String)]) -> Test
             .map(|(name, value)| (name.as_str(), value.as_str())),
     );
     TestApp::spawn_process_at(database_url, &variables).await
+}
+
+/// An error with its causes (reqwest's own message does not say what failed).
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    message
 }
 
 fn endpoint(app: &TestApp) -> Endpoint {
