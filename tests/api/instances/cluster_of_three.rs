@@ -21,7 +21,7 @@ use tokio::time::Instant;
 
 use crate::support::{
     Backend, Cluster, ClusterView, Endpoint, FollowingListener, ListenerRecord, SeenChange,
-    TestDatabase, assert_no_errors, on_postgres, text,
+    TestDatabase, assert_no_errors, on_postgres, text, without_database,
 };
 
 const NAMES: [&str; 3] = ["a", "b", "c"];
@@ -1034,8 +1034,62 @@ async fn three_instances_on_one_database_survive_kill_9_of_the_leader_and_of_a_f
     );
 }
 
+/// A listener's record of changes at `positions` (all renames of one user).
+fn received(positions: &[&str]) -> ListenerRecord {
+    ListenerRecord {
+        seen: positions.iter().map(|position| renamed(position)).collect(),
+        subscriptions: 1,
+        failures: Vec::new(),
+    }
+}
+
+fn renamed(position: &str) -> SeenChange {
+    SeenChange {
+        position: position.to_owned(),
+        user_id: "user".to_owned(),
+        event: "UserRenamed".to_owned(),
+    }
+}
+
+/// The check of what a listener received fails on each way of getting it wrong, and
+/// orders positions as the server does (by transaction, then sequence, as numbers).
+fn the_listener_check_finds_duplicates_gaps_disorder_and_strangers() {
+    let log: Vec<SeenChange> = ["9.5", "10.1", "10.2", "11.3"]
+        .into_iter()
+        .map(renamed)
+        .collect();
+    let problems = |positions: &[&str]| listener_problems("x", &received(positions), &log);
+    assert_eq!(
+        problems(&["9.5", "10.1", "10.2", "11.3"]),
+        Vec::<String>::new()
+    );
+    let cases: [(&[&str], &str); 4] = [
+        (&["9.5", "10.1", "10.1", "10.2", "11.3"], "more than once"),
+        (&["9.5", "10.2", "11.3"], "never received"),
+        (&["9.5", "10.2", "10.1", "11.3"], "out of order"),
+        (&["9.5", "10.1", "10.2", "11.3", "12.1"], "not in the log"),
+    ];
+    for (positions, problem) in cases {
+        let found = problems(positions);
+        assert!(
+            found.iter().any(|found| found.contains(problem)),
+            "{positions:?}: {found:?}"
+        );
+    }
+    let mut other_event = received(&["9.5", "10.1", "10.2", "11.3"]);
+    other_event.seen[1].event = "UserSuspended".to_owned();
+    assert_eq!(listener_problems("x", &other_event, &log).len(), 1);
+    let mut ended = received(&["9.5", "10.1", "10.2", "11.3"]);
+    ended.failures.push("the subscription ended".to_owned());
+    assert_eq!(listener_problems("x", &ended, &log).len(), 1);
+}
+
 pub(super) fn trials() -> Vec<Trial> {
-    on_postgres!(
+    let mut trials = on_postgres!(
         three_instances_on_one_database_survive_kill_9_of_the_leader_and_of_a_follower_under_load
-    )
+    );
+    trials.extend(without_database!(
+        the_listener_check_finds_duplicates_gaps_disorder_and_strangers
+    ));
+    trials
 }
