@@ -102,6 +102,7 @@ impl Projector {
     /// and again, until `shutdown` completes (when it gives the lead up).
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
         let mut shutdown = std::pin::pin!(shutdown);
+        metrics::gauge!("rosterql_projector_leader").set(0.0);
         loop {
             let mut lease = tokio::select! {
                 biased;
