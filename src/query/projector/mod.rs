@@ -49,7 +49,7 @@ const ERROR_BACKOFF: Duration = Duration::from_millis(500);
 const REFUSED_RETRY: Duration = Duration::from_secs(10);
 /// How long events may be held back by an open transaction before the log names it, and
 /// how often it names it again.
-const HELD_BACK_WARNING: Duration = Duration::from_secs(2);
+const HELD_BACK_WARNING: Duration = Duration::from_secs(1);
 const HELD_BACK_REPEAT: Duration = Duration::from_secs(10);
 
 /// What a batch did besides writing rows, done once it has committed.
