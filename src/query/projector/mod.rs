@@ -168,22 +168,26 @@ impl Projector {
         loop {
             let step = self.step(&mut position).await;
             let pause = match step {
-                Ok(Step::Applied) => {
-                    self.health.report(None);
-                    held_back.clear();
-                    blocked_pause = BLOCKED_RETRY;
-                    Duration::ZERO
-                }
-                Ok(Step::Idle { blocked }) => {
-                    self.health.report(None);
-                    if blocked {
-                        held_back.note(&self.log).await;
-                        let pause = blocked_pause;
-                        blocked_pause = (blocked_pause * 2).min(self.poll_interval);
-                        pause
-                    } else {
-                        held_back.clear();
-                        self.poll_interval
+                Ok(step) => {
+                    if self.health.report(None) {
+                        tracing::info!("the projector applies the log again");
+                    }
+                    match step {
+                        Step::Applied => {
+                            held_back.clear();
+                            blocked_pause = BLOCKED_RETRY;
+                            Duration::ZERO
+                        }
+                        Step::Idle { blocked: true } => {
+                            held_back.note(&self.log).await;
+                            let pause = blocked_pause;
+                            blocked_pause = (blocked_pause * 2).min(self.poll_interval);
+                            pause
+                        }
+                        Step::Idle { blocked: false } => {
+                            held_back.clear();
+                            self.poll_interval
+                        }
                     }
                 }
                 Err(StepError::Refused(reason)) => {
@@ -194,12 +198,14 @@ impl Projector {
                     REFUSED_RETRY
                 }
                 Err(error) => {
-                    tracing::error!(%error, "projector batch failed; retrying");
                     metrics::counter!("rosterql_projector_errors_total").increment(1);
-                    self.health.report(Some(
-                        "the projector cannot apply the event log (it keeps retrying; see the log)"
-                            .to_owned(),
-                    ));
+                    let problem =
+                        "the projector cannot apply the event log (it keeps retrying; see the log)";
+                    if self.health.report(Some(problem.to_owned())) {
+                        tracing::error!(%error, "projector batch failed; retrying");
+                    } else {
+                        tracing::debug!(%error, "projector batch failed again");
+                    }
                     // Re-read the checkpoint: it may have moved under us, or a commit that
                     // reported failure may have landed.
                     position = None;
