@@ -39,7 +39,7 @@ impl Application {
     /// Connects, migrates and binds (port 0 picks a free port). `keys` sign and check tokens.
     pub async fn build(config: &Config, keys: TokenKeys) -> anyhow::Result<Self> {
         let databases = Databases::connect(config).await?;
-        databases.migrate().await?;
+        databases.migrate(config).await?;
 
         let committed = Arc::new(Notify::new());
         let instance = config.instance_name();

@@ -32,8 +32,13 @@ pub struct ReadModelStatus {
 pub struct ProjectorHealth(Arc<Mutex<Option<String>>>);
 
 impl ProjectorHealth {
-    pub fn report(&self, problem: Option<String>) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = problem;
+    /// Records what is wrong now (None: nothing); true when that is news (it went wrong
+    /// or right since the last report), for logging only what changed.
+    pub fn report(&self, problem: Option<String>) -> bool {
+        let mut current = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let news = current.is_some() != problem.is_some();
+        *current = problem;
+        news
     }
 
     fn problem(&self) -> Option<String> {

@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, Object, Result, ResultExt};
 use crate::graphql::Services;
 use crate::graphql::guard::{AdminOnly, caller, read_at_least};
 use crate::graphql::ids::{parse_id, parse_optional_id};
-use crate::graphql::types::{User, UserConnection, UserFilter, UserOrder};
+use crate::graphql::types::{User, UserConnection, UserFilter, UserOrder, selects_total};
 use crate::query::{PageRequest, UserQuery};
 
 #[derive(Default)]
@@ -61,6 +61,7 @@ impl UserQueries {
             after,
             last,
             before,
+            with_total: selects_total(ctx),
         };
         let users = &ctx.data::<Services>()?.users;
         Ok(users.list(&query, &page).await.extend()?.into())

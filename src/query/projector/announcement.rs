@@ -121,6 +121,44 @@ mod tests {
         }
     }
 
+    fn recorded(aggregate_id: Uuid, event: crate::domain::DomainEvent) -> RecordedEvent {
+        RecordedEvent {
+            position: Position { tx: 1, seq: 1 },
+            aggregate_id,
+            aggregate_version: 2,
+            event,
+            recorded_at: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn a_batch_stales_each_user_once_and_a_renamed_organizations_members() {
+        use crate::domain::{DomainEvent, MemberEvent, Name, OrganizationEvent, UserEvent};
+        let name = || Name::parse("name", "Ada").expect("a name");
+        let (user, organization) = (Uuid::now_v7(), Uuid::now_v7());
+        let renamed_user = || {
+            DomainEvent::User(MemberEvent {
+                organization_id: organization,
+                event: UserEvent::UserRenamed { name: name() },
+            })
+        };
+        let events = [
+            recorded(user, renamed_user()),
+            recorded(user, renamed_user()),
+            recorded(
+                organization,
+                DomainEvent::Organization(OrganizationEvent::OrganizationRenamed { name: name() }),
+            ),
+        ];
+        assert_eq!(
+            StaleEntries::of(&events),
+            StaleEntries {
+                users: vec![user],
+                members_of: vec![organization],
+            }
+        );
+    }
+
     #[test]
     fn an_announcement_round_trips_through_its_payload() {
         let sent = announcement(3);

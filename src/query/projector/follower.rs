@@ -49,14 +49,20 @@ impl Projector {
         }
     }
 
-    pub(super) fn report_following(&self, outcome: Result<(), QueryError>) {
-        if let Err(error) = &outcome {
-            tracing::error!(%error, "cannot follow the leader's batches; retrying");
-        }
-        self.health.report(outcome.err().map(|_| {
+    fn report_following(&self, outcome: Result<(), QueryError>) {
+        let problem = outcome.as_ref().err().map(|_| {
             "this instance cannot follow the projector's batches (it keeps retrying; see the log)"
                 .to_owned()
-        }));
+        });
+        let news = self.health.report(problem);
+        match outcome {
+            Err(error) if news => {
+                tracing::error!(?error, "cannot follow the leader's batches; retrying")
+            }
+            Err(error) => tracing::debug!(?error, "still cannot follow the leader's batches"),
+            Ok(()) if news => tracing::info!("following the leader's batches again"),
+            Ok(()) => {}
+        }
     }
 
     async fn mirror_notice(&self, payload: &str) -> Result<(), QueryError> {

@@ -49,7 +49,7 @@ const ERROR_BACKOFF: Duration = Duration::from_millis(500);
 const REFUSED_RETRY: Duration = Duration::from_secs(10);
 /// How long events may be held back by an open transaction before the log names it, and
 /// how often it names it again.
-const HELD_BACK_WARNING: Duration = Duration::from_secs(2);
+const HELD_BACK_WARNING: Duration = Duration::from_secs(1);
 const HELD_BACK_REPEAT: Duration = Duration::from_secs(10);
 
 /// What a batch did besides writing rows, done once it has committed.
@@ -102,6 +102,7 @@ impl Projector {
     /// and again, until `shutdown` completes (when it gives the lead up).
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
         let mut shutdown = std::pin::pin!(shutdown);
+        metrics::gauge!("rosterql_projector_leader").set(0.0);
         loop {
             let mut lease = tokio::select! {
                 biased;
@@ -167,22 +168,26 @@ impl Projector {
         loop {
             let step = self.step(&mut position).await;
             let pause = match step {
-                Ok(Step::Applied) => {
-                    self.health.report(None);
-                    held_back.clear();
-                    blocked_pause = BLOCKED_RETRY;
-                    Duration::ZERO
-                }
-                Ok(Step::Idle { blocked }) => {
-                    self.health.report(None);
-                    if blocked {
-                        held_back.note(&self.log).await;
-                        let pause = blocked_pause;
-                        blocked_pause = (blocked_pause * 2).min(self.poll_interval);
-                        pause
-                    } else {
-                        held_back.clear();
-                        self.poll_interval
+                Ok(step) => {
+                    if self.health.report(None) {
+                        tracing::info!("the projector applies the log again");
+                    }
+                    match step {
+                        Step::Applied => {
+                            held_back.clear();
+                            blocked_pause = BLOCKED_RETRY;
+                            Duration::ZERO
+                        }
+                        Step::Idle { blocked: true } => {
+                            held_back.note(&self.log).await;
+                            let pause = blocked_pause;
+                            blocked_pause = (blocked_pause * 2).min(self.poll_interval);
+                            pause
+                        }
+                        Step::Idle { blocked: false } => {
+                            held_back.clear();
+                            self.poll_interval
+                        }
                     }
                 }
                 Err(StepError::Refused(reason)) => {
@@ -193,12 +198,14 @@ impl Projector {
                     REFUSED_RETRY
                 }
                 Err(error) => {
-                    tracing::error!(%error, "projector batch failed; retrying");
                     metrics::counter!("rosterql_projector_errors_total").increment(1);
-                    self.health.report(Some(
-                        "the projector cannot apply the event log (it keeps retrying; see the log)"
-                            .to_owned(),
-                    ));
+                    let problem =
+                        "the projector cannot apply the event log (it keeps retrying; see the log)";
+                    if self.health.report(Some(problem.to_owned())) {
+                        tracing::error!(%error, "projector batch failed; retrying");
+                    } else {
+                        tracing::debug!(%error, "projector batch failed again");
+                    }
                     // Re-read the checkpoint: it may have moved under us, or a commit that
                     // reported failure may have landed.
                     position = None;

@@ -7,6 +7,7 @@ use libtest_mimic::Trial;
 mod consistency;
 mod event_ordering;
 mod foreign_log;
+mod health;
 mod outage;
 mod rebuild;
 mod restart;
@@ -18,6 +19,7 @@ pub(super) fn trials() -> Vec<Trial> {
         consistency::trials(),
         event_ordering::trials(),
         foreign_log::trials(),
+        health::trials(),
         restart::trials(),
         slow_listeners::trials(),
         outage::trials(),
