@@ -136,8 +136,9 @@ impl Load {
     }
 
     /// A request to instance `index` (up at `generation`) got no good answer: excused when
-    /// the instance was killed meanwhile, else a failure.
-    fn failed(&self, index: usize, generation: u64, what: String) {
+    /// the instance was killed meanwhile (then true: the command may or may not have
+    /// committed), else a failure.
+    fn failed(&self, index: usize, generation: u64, what: String) -> bool {
         let killed = self.view.moved_since(index, generation);
         self.tally(|tally| {
             if killed {
@@ -148,6 +149,7 @@ impl Load {
                     .push(format!("{} (up): {what}", self.view.name(index)));
             }
         });
+        killed
     }
 }
 
@@ -240,9 +242,11 @@ async fn rename_users(load: Arc<Load>, writer: usize) {
 
 /// Renames the organizations in turn (which rewrites their members' read rows and must
 /// invalidate their cached profiles everywhere), reading a member under the token on another
-/// instance after each. Alone in renaming them: its names count up (`r<n>`).
+/// instance after each. Alone in renaming them: its names count up (`r<n>`), and it conflicts
+/// only after a rename whose instance was killed before it answered (and that committed).
 async fn rename_organizations(load: Arc<Load>) {
     let mut versions = vec![1; load.organizations.len()];
+    let mut unanswered = vec![false; load.organizations.len()];
     let mut round = 0;
     while load.running() {
         round += 1;
@@ -270,6 +274,7 @@ async fn rename_organizations(load: Arc<Load>) {
             Answer::Data(data) => {
                 let payload = &data["renameOrganization"];
                 versions[organization] = payload["version"].as_i64().unwrap_or_default();
+                unanswered[organization] = false;
                 load.tally(|tally| tally.organization_renames += 1);
                 let token = text(&payload["consistencyToken"]);
                 let member = organization * USERS_PER_ORGANIZATION + round % USERS_PER_ORGANIZATION;
@@ -285,25 +290,27 @@ async fn rename_organizations(load: Arc<Load>) {
                 .await;
             }
             Answer::Refused(error) if code(&error) == "VERSION_CONFLICT" => {
-                load.tally(|tally| {
-                    tally
-                        .failures
-                        .push(format!("the only organization writer conflicted: {error}"));
-                });
+                let actual = error["extensions"]["actualVersion"].as_i64();
+                match actual {
+                    Some(actual) if unanswered[organization] => {
+                        versions[organization] = actual;
+                        unanswered[organization] = false;
+                        load.tally(|tally| tally.conflicts += 1);
+                    }
+                    _ => load.tally(|tally| {
+                        tally.failures.push(format!(
+                            "the only organization writer conflicted with every rename answered: {error}"
+                        ));
+                    }),
+                }
             }
             Answer::Refused(error) => {
-                load.failed(
-                    index,
-                    state.generation,
-                    format!("renameOrganization refused: {error}"),
-                );
+                let what = format!("renameOrganization refused: {error}");
+                unanswered[organization] |= load.failed(index, state.generation, what);
             }
             Answer::Failed(why) => {
-                load.failed(
-                    index,
-                    state.generation,
-                    format!("renameOrganization failed: {why}"),
-                );
+                let what = format!("renameOrganization failed: {why}");
+                unanswered[organization] |= load.failed(index, state.generation, what);
             }
         }
     }
@@ -370,17 +377,17 @@ async fn warm(load: Arc<Load>, index: usize) {
         };
         let id = &load.users[round % load.users.len()].id;
         let query = "query($id: ID!) { user(id: $id) { version } }";
-        match load.ask(&endpoint, &[], query, json!({ "id": id })).await {
-            Answer::Data(data) if data["user"].is_object() => {
-                load.tally(|tally| tally.warm_reads += 1)
+        let problem = match load.ask(&endpoint, &[], query, json!({ "id": id })).await {
+            Answer::Data(data) if data["user"].is_object() => None,
+            Answer::Data(data) => Some(format!("no user {id}: {data}")),
+            Answer::Refused(error) => Some(format!("user(id): {error}")),
+            Answer::Failed(why) => Some(format!("user(id): {why}")),
+        };
+        match problem {
+            None => load.tally(|tally| tally.warm_reads += 1),
+            Some(problem) => {
+                load.failed(index, state.generation, problem);
             }
-            Answer::Data(data) => {
-                load.failed(index, state.generation, format!("no user {id}: {data}"))
-            }
-            Answer::Refused(error) => {
-                load.failed(index, state.generation, format!("user(id): {error}"))
-            }
-            Answer::Failed(why) => load.failed(index, state.generation, format!("user(id): {why}")),
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
