@@ -105,6 +105,35 @@ pub struct Config {
         global = true
     )]
     pub cache_capacity: u64,
+    /// This instance's name, in `readModel`, the log and Postgres' `pg_stat_activity`
+    /// [default: <hostname>:<pid>].
+    #[arg(long, env = "ROSTERQL_INSTANCE", global = true)]
+    pub instance: Option<String>,
+    /// How often an instance tries to take the projector's lead, and the leader checks it
+    /// still holds it: a dead leader is replaced within about this long (Postgres).
+    #[arg(
+        long,
+        env = "ROSTERQL_LEADER_RETRY",
+        default_value = "1s",
+        global = true
+    )]
+    pub leader_retry: humantime::Duration,
+    /// `/readyz` answers 503 while the oldest event not yet applied is older than this.
+    #[arg(
+        long,
+        env = "ROSTERQL_MAX_PROJECTION_LAG",
+        default_value = "30s",
+        global = true
+    )]
+    pub max_projection_lag: humantime::Duration,
+    /// How long a request waits for a database connection before SERVICE_UNAVAILABLE.
+    #[arg(
+        long,
+        env = "ROSTERQL_DATABASE_TIMEOUT",
+        default_value = "5s",
+        global = true
+    )]
+    pub database_timeout: humantime::Duration,
 }
 
 impl Config {
@@ -119,7 +148,19 @@ impl Config {
             projector_poll: Duration::from_millis(250).into(),
             change_buffer: 4096,
             cache_capacity: 100_000,
+            instance: None,
+            leader_retry: Duration::from_secs(1).into(),
+            max_projection_lag: Duration::from_secs(30).into(),
+            database_timeout: Duration::from_secs(5).into(),
         }
+    }
+
+    /// This instance's name: the configured one, else `<hostname>:<pid>`.
+    pub fn instance_name(&self) -> String {
+        self.instance.clone().unwrap_or_else(|| {
+            let host = gethostname::gethostname().to_string_lossy().into_owned();
+            format!("{host}:{}", std::process::id())
+        })
     }
 
     pub fn read_database_url(&self) -> &str {

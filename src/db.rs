@@ -19,7 +19,6 @@ use sea_orm::{
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const SQLITE_READERS: u32 = 8;
 const POSTGRES_CONNECTIONS: u32 = 20;
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Writers queue for SQLite's one write connection; under a burst of commands that queue
 /// may be long, so they wait longer than readers do.
 const SQLITE_WRITER_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -32,10 +31,11 @@ pub struct Pools {
 }
 
 impl Pools {
-    /// Opens `url` (`postgres://…` or `sqlite://…`).
-    pub async fn open(url: &str) -> Result<Self, DbErr> {
+    /// Opens `url` (`postgres://…` or `sqlite://…`); a connection not had within `timeout`
+    /// is an unavailable database.
+    pub async fn open(url: &str, timeout: Duration) -> Result<Self, DbErr> {
         if !url.starts_with("sqlite:") {
-            let pool = connect(url, POSTGRES_CONNECTIONS, ACQUIRE_TIMEOUT).await?;
+            let pool = connect(url, POSTGRES_CONNECTIONS, timeout).await?;
             return Ok(Self {
                 reads: pool.clone(),
                 writes: pool,
@@ -50,7 +50,7 @@ impl Pools {
             });
         }
         let writes = connect(url, 1, SQLITE_WRITER_ACQUIRE_TIMEOUT).await?;
-        let reads = connect(url, SQLITE_READERS, ACQUIRE_TIMEOUT).await?;
+        let reads = connect(url, SQLITE_READERS, timeout).await?;
         Ok(Self { reads, writes })
     }
 }
@@ -65,6 +65,7 @@ async fn connect(
         .max_connections(connections)
         .sqlx_logging(false)
         .acquire_timeout(acquire_timeout)
+        .connect_timeout(acquire_timeout)
         .map_sqlx_sqlite_opts(|sqlite| {
             sqlite
                 .journal_mode(SqliteJournalMode::Wal)

@@ -39,7 +39,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Serve => serve(config).await?,
         Command::Schema => print!("{}", graphql::sdl()),
         Command::Migrate => {
-            Databases::connect(&config).await?.migrate().await?;
+            Databases::connect(&config).await?.migrate(&config).await?;
             tracing::info!("migrations applied");
         }
         Command::Token { role, ttl, sub } => {
@@ -56,7 +56,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::RebuildProjections => {
             let databases = Databases::connect(&config).await?;
-            databases.migrate().await?;
+            databases.migrate(&config).await?;
             let applied = projector::rebuild(
                 &EventLog::new(databases.command.reads),
                 &databases.read.writes,
@@ -70,7 +70,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             users,
         } => {
             let databases = Databases::connect(&config).await?;
-            databases.migrate().await?;
+            databases.migrate(&config).await?;
             let commands = CommandService::new(databases.command.writes, Default::default());
             let report = commands.seed(organizations, users).await?;
             tracing::info!(

@@ -10,12 +10,14 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_command_side;
 mod m20261126_000002_read_side;
+mod m20261129_000003_checkpoint_log_identity;
 mod sql;
 
 /// The command side: `organizations`, `users` and the `events` log.
 pub struct CommandMigrator;
 
-/// The read side: `organization_profiles`, `user_profiles` and the projector checkpoint.
+/// The read side: `organization_profiles`, `user_profiles` and the projector checkpoint
+/// (with the identity of the log it counts in).
 pub struct ReadMigrator;
 
 #[async_trait::async_trait]
@@ -32,7 +34,10 @@ impl MigratorTrait for CommandMigrator {
 #[async_trait::async_trait]
 impl MigratorTrait for ReadMigrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261126_000002_read_side::Migration)]
+        vec![
+            Box::new(m20261126_000002_read_side::Migration),
+            Box::new(m20261129_000003_checkpoint_log_identity::Migration),
+        ]
     }
 
     fn migration_table_name() -> DynIden {

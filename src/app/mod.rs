@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::event_log::EventLog;
 use crate::graphql::{self, Services};
 use crate::http::{self, HttpState};
-use crate::query::projector::{self, Projector};
+use crate::query::projector::{self, Leadership, Mirror, Projector};
 use crate::query::{
     ChangeFeed, ChangeStream, OrganizationDirectory, ReadProgress, UserCache, UserDirectory,
 };
@@ -39,35 +39,42 @@ impl Application {
     /// Connects, migrates and binds (port 0 picks a free port). `keys` sign and check tokens.
     pub async fn build(config: &Config, keys: TokenKeys) -> anyhow::Result<Self> {
         let databases = Databases::connect(config).await?;
-        databases.migrate().await?;
+        databases.migrate(config).await?;
 
         let committed = Arc::new(Notify::new());
+        let instance = config.instance_name();
         // Start from the stored checkpoint, not the origin: a listener resuming `after` a
         // position must replay up to what the read side already holds.
         let checkpoint = projector::load_checkpoint(&databases.read.reads)
             .await
             .context("reading the projector checkpoint")?;
-        let (applied, applied_rx) = watch::channel(checkpoint);
+        let (applied, applied_rx) = watch::channel(checkpoint.position);
         let log = EventLog::new(databases.command.reads.clone());
         let cache = Arc::new(UserCache::new(config.cache_capacity));
         let feed = ChangeFeed::new(config.change_buffer);
-        let users = UserDirectory::new(databases.read.reads.clone(), cache.clone());
+        let users = UserDirectory::new(
+            databases.read.reads.clone(),
+            cache.clone(),
+            applied_rx.clone(),
+        );
         let organizations = OrganizationDirectory::new(databases.read.reads.clone());
         let progress = ReadProgress::new(
             applied_rx,
             databases.read.reads.clone(),
             log.clone(),
             config.consistency_timeout.into(),
+            instance.clone(),
         );
+        let changes = ChangeStream {
+            feed: feed.clone(),
+            log: log.clone(),
+            progress: progress.clone(),
+            users: users.clone(),
+            organizations: organizations.clone(),
+        };
         let services = Services {
             commands: CommandService::new(databases.command.writes.clone(), committed.clone()),
-            changes: ChangeStream {
-                feed: feed.clone(),
-                log: log.clone(),
-                progress: progress.clone(),
-                users: users.clone(),
-                organizations: organizations.clone(),
-            },
+            changes: changes.clone(),
             users,
             organizations,
             progress: progress.clone(),
@@ -75,12 +82,20 @@ impl Application {
         let projector = Projector {
             log,
             read_db: databases.read.writes.clone(),
-            cache,
-            feed,
-            applied,
+            read_url: config.read_database_url().to_owned(),
+            command_url: config.database_url.clone(),
+            mirror: Mirror {
+                cache,
+                applied,
+                feed,
+            },
+            changes,
             wake: committed,
             poll_interval: config.projector_poll.into(),
+            leader_retry: config.leader_retry.into(),
             health: progress.health(),
+            leadership: Leadership::new(config.read_database_url(), instance)
+                .context("reading the read database's URL")?,
         };
         let state = HttpState {
             schema: graphql::build_schema(services),
@@ -89,6 +104,7 @@ impl Application {
                 databases.command.reads,
                 databases.read.reads,
                 progress.clone(),
+                config.max_projection_lag.into(),
             ),
             progress,
         };

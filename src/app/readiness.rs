@@ -1,5 +1,8 @@
-//! Whether this instance can answer: both databases reachable and the projector running
-//! and applying the log (a projector whose batches keep failing serves stale reads).
+//! Whether this instance can answer: both databases reachable, the projector running and
+//! applying (or following) the log, and the read side no further behind the log than the
+//! configured bound (a stalled projector, or none leading, serves stale reads).
+
+use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 
@@ -12,6 +15,8 @@ pub struct Readiness {
     command_db: DatabaseConnection,
     read_db: DatabaseConnection,
     progress: ReadProgress,
+    /// The most the read side may trail the log.
+    max_lag: Duration,
 }
 
 impl Readiness {
@@ -19,28 +24,51 @@ impl Readiness {
         command_db: DatabaseConnection,
         read_db: DatabaseConnection,
         progress: ReadProgress,
+        max_lag: Duration,
     ) -> Self {
         Self {
             command_db,
             read_db,
             progress,
+            max_lag,
         }
     }
 
     /// What keeps this instance from serving; empty when it is ready.
-    pub async fn problems(&self) -> Vec<&'static str> {
+    pub async fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
-        if self.command_db.ping().await.is_err() {
-            problems.push("the command database does not answer");
+        let command_answers = self.command_db.ping().await.is_ok();
+        let read_answers = self.read_db.ping().await.is_ok();
+        if !command_answers {
+            problems.push("the command database does not answer".to_owned());
         }
-        if self.read_db.ping().await.is_err() {
-            problems.push("the read database does not answer");
+        if !read_answers {
+            problems.push("the read database does not answer".to_owned());
         }
         if !self.progress.projector_running() {
-            problems.push("the projector is not running");
-        } else if self.progress.projector_failing() {
-            problems
-                .push("the projector cannot apply the event log (it keeps retrying; see the log)");
+            problems.push("the projector is not running".to_owned());
+        } else if let Some(problem) = self.progress.projector_problem() {
+            problems.push(problem);
+        }
+        if command_answers && read_answers {
+            match self.progress.status().await {
+                Ok(status) if status.lag_seconds > self.max_lag.as_secs_f64() => {
+                    problems.push(format!(
+                        "the read side trails the event log by {:.1} s ({} events), more than \
+                         the {:?} allowed (ROSTERQL_MAX_PROJECTION_LAG){}",
+                        status.lag_seconds,
+                        status.lag_events,
+                        self.max_lag,
+                        if status.leader.is_none() {
+                            "; no instance leads the projector"
+                        } else {
+                            ""
+                        },
+                    ));
+                }
+                Ok(_) => {}
+                Err(error) => problems.push(format!("cannot measure the projection lag: {error}")),
+            }
         }
         problems
     }

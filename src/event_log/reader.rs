@@ -69,6 +69,10 @@ impl EventLog {
         Self { db }
     }
 
+    pub(super) fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
     fn dialect(&self) -> &'static Dialect {
         match self.db.get_database_backend() {
             DbBackend::Postgres => &POSTGRES,

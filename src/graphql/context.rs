@@ -2,7 +2,7 @@
 
 use crate::auth::Caller;
 use crate::command::{CommandContext, CommandService};
-use crate::event_log::EventMetadata;
+use crate::event_log::{EventMetadata, Position};
 use crate::query::{ChangeStream, OrganizationDirectory, ReadProgress, UserDirectory};
 
 /// The application's services, shared by every request.
@@ -20,6 +20,9 @@ pub struct Services {
 pub struct RequestContext {
     pub caller: Caller,
     pub request_id: String,
+    /// The position the request's consistency token names (the origin without one): what
+    /// it reads reflects at least this.
+    pub read_at_least: Position,
 }
 
 impl RequestContext {

@@ -5,11 +5,18 @@ use async_graphql::{Context, ErrorExtensions, Guard, Result};
 
 use super::RequestContext;
 use crate::auth::Caller;
+use crate::event_log::Position;
 
 /// The caller attached to this request (anonymous when none was).
 pub(super) fn caller<'a>(ctx: &'a Context<'_>) -> &'a Caller {
     ctx.data_opt::<RequestContext>()
         .map_or(&Caller::Anonymous, |request| &request.caller)
+}
+
+/// The position the request's reads must reflect at least (its consistency token's).
+pub(super) fn read_at_least(ctx: &Context<'_>) -> Position {
+    ctx.data_opt::<RequestContext>()
+        .map_or(Position::ORIGIN, |request| request.read_at_least)
 }
 
 /// Admins only: anonymous callers get `UNAUTHENTICATED`, others `FORBIDDEN`.

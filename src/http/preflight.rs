@@ -116,21 +116,23 @@ pub(super) async fn preflight(
         .keys
         .caller(authorization)
         .map_err(Refusal::BadToken)?;
+    let mut read_at_least = Position::ORIGIN;
     if let Some(token) = headers.get(CONSISTENCY_TOKEN) {
-        let position = token
+        read_at_least = token
             .to_str()
             .ok()
             .and_then(|token| token.parse::<Position>().ok())
             .ok_or(Refusal::BadConsistencyToken)?;
         state
             .progress
-            .wait_for(position)
+            .wait_for(read_at_least)
             .await
             .map_err(Refusal::ReadSideBehind)?;
     }
     Ok(RequestContext {
         caller,
         request_id: request_id(headers),
+        read_at_least,
     })
 }
 

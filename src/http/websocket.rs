@@ -23,6 +23,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::HttpState;
+use crate::event_log::Position;
 use crate::graphql::{ClientError, RequestContext};
 
 /// `graphql-transport-ws`' close code for a refused `connection_init`.
@@ -77,6 +78,7 @@ async fn serve(socket: WebSocket, state: HttpState, protocol: WebSocketProtocols
             data.insert(RequestContext {
                 caller,
                 request_id: Uuid::now_v7().to_string(),
+                read_at_least: Position::ORIGIN,
             });
             Ok(data)
         })

@@ -1,10 +1,15 @@
 //! The moka cache of user profiles in front of `user_profiles`.
 //!
-//! Readers fill it on a miss; the projector updates it after each commit. A reader that
-//! loaded a row just before the projector committed must not put that stale row back after
-//! the projector's update: every projector update bumps a generation under a write lock,
-//! and a reader's fill only lands (under the read lock) if the generation it saw before its
-//! database read is still current.
+//! Readers fill it on a miss; after each batch the projector (on the leader) or the
+//! batch's announcement (on every other instance) updates it. Two guards keep it honest:
+//!
+//! - A reader that loaded a row just before a batch landed must not put that stale row back
+//!   after the batch's update: every update bumps a generation under a write lock, and a
+//!   reader's fill only lands (under the read lock) if the generation it saw before its
+//!   database read is still current.
+//! - Every entry remembers the read-side position it was built at (for a fill, the position
+//!   this instance had applied before the database read), and a request that must see at
+//!   least some position (a consistency token) never gets an entry built before it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,23 +20,45 @@ use tokio::sync::RwLock;
 use uuid::Uuid;
 
 use super::UserProfile;
+use crate::domain::{DomainEvent, OrganizationEvent};
+use crate::event_log::{Position, RecordedEvent};
 
 /// An entry lives at most this long, a bound on staleness should anything go wrong.
 const TIME_TO_LIVE: Duration = Duration::from_secs(600);
 
-/// What the projector changed, to be mirrored in the cache.
-#[derive(Debug, Clone)]
+/// What a batch changed, to be mirrored in the cache.
+#[derive(Debug, Clone, PartialEq)]
 pub enum CacheUpdate {
     /// The user's row now reads like this.
     Put(Arc<UserProfile>),
-    /// The user is gone.
+    /// The user's row changed or is gone.
     Remove(Uuid),
     /// Every member row of this organization changed.
     RemoveMembersOf(Uuid),
 }
 
+impl CacheUpdate {
+    /// The entries an event makes stale, known from the event alone (an instance that did
+    /// not apply it learns no new rows, only which entries to drop).
+    pub fn invalidated_by(recorded: &RecordedEvent) -> Option<Self> {
+        match &recorded.event {
+            DomainEvent::User(_) => Some(Self::Remove(recorded.aggregate_id)),
+            DomainEvent::Organization(OrganizationEvent::OrganizationRenamed { .. }) => {
+                Some(Self::RemoveMembersOf(recorded.aggregate_id))
+            }
+            DomainEvent::Organization(OrganizationEvent::OrganizationCreated(_)) => None,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Entry {
+    profile: Arc<UserProfile>,
+    built_at: Position,
+}
+
 pub struct UserCache {
-    entries: Cache<Uuid, Arc<UserProfile>>,
+    entries: Cache<Uuid, Entry>,
     generation: AtomicU64,
     updating: RwLock<()>,
 }
@@ -49,11 +76,16 @@ impl UserCache {
         }
     }
 
-    pub async fn get(&self, id: Uuid) -> Option<Arc<UserProfile>> {
-        let found = self.entries.get(&id).await;
+    /// The cached profile, unless it was built before `at_least`.
+    pub async fn get(&self, id: Uuid, at_least: Position) -> Option<Arc<UserProfile>> {
+        let found = self
+            .entries
+            .get(&id)
+            .await
+            .filter(|entry| entry.built_at >= at_least);
         let outcome = if found.is_some() { "hit" } else { "miss" };
         metrics::counter!("rosterql_cache_requests_total", "outcome" => outcome).increment(1);
-        found
+        found.map(|entry| entry.profile)
     }
 
     /// Take this before reading the database for a [`UserCache::fill`].
@@ -61,25 +93,33 @@ impl UserCache {
         self.generation.load(Ordering::Acquire)
     }
 
-    /// Caches a row read from the database, unless the projector changed the cache since
-    /// `generation` was taken (the row might predate that change).
-    pub async fn fill(&self, profile: Arc<UserProfile>, generation: u64) {
+    /// Caches a row read from the database once the read side had applied `built_at`,
+    /// unless the cache was updated since `generation` was taken (the row might predate
+    /// that update).
+    pub async fn fill(&self, profile: Arc<UserProfile>, generation: u64, built_at: Position) {
         let _reading = self.updating.read().await;
         if self.generation() == generation {
-            self.entries.insert(profile.id, profile).await;
+            let entry = Entry { profile, built_at };
+            self.entries.insert(entry.profile.id, entry).await;
         }
     }
 
-    /// Mirrors what the projector just committed.
-    pub async fn apply(&self, updates: Vec<CacheUpdate>) {
+    /// Mirrors a batch that brought the read side to `at`.
+    pub async fn apply(&self, updates: Vec<CacheUpdate>, at: Position) {
         let _writing = self.updating.write().await;
         for update in updates {
             match update {
-                CacheUpdate::Put(profile) => self.entries.insert(profile.id, profile).await,
+                CacheUpdate::Put(profile) => {
+                    let entry = Entry {
+                        profile,
+                        built_at: at,
+                    };
+                    self.entries.insert(entry.profile.id, entry).await
+                }
                 CacheUpdate::Remove(id) => self.entries.invalidate(&id).await,
                 CacheUpdate::RemoveMembersOf(organization_id) => {
-                    let members = self.entries.invalidate_entries_if(move |_, profile| {
-                        profile.organization.id == organization_id
+                    let members = self.entries.invalidate_entries_if(move |_, entry| {
+                        entry.profile.organization.id == organization_id
                     });
                     if let Err(error) = members {
                         tracing::error!(%error, "cannot single out an organization's members; emptying the cache");
@@ -91,7 +131,7 @@ impl UserCache {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// Empties the cache (after a rebuild of the read tables).
+    /// Empties the cache (the read side changed in ways no update names).
     pub async fn clear(&self) {
         let _writing = self.updating.write().await;
         self.entries.invalidate_all();
@@ -106,6 +146,8 @@ mod tests {
     use super::*;
     use crate::domain::{MemberRole, UserStatus};
     use crate::query::OrganizationRef;
+
+    const AT: Position = Position { tx: 0, seq: 7 };
 
     fn profile(id: Uuid, name: &str, version: i32) -> Arc<UserProfile> {
         Arc::new(UserProfile {
@@ -133,35 +175,37 @@ mod tests {
         let generation = cache.generation();
         let stale = profile(id, "ada", 1);
         // … meanwhile the projector commits version 2 and drops the entry …
-        cache.apply(vec![CacheUpdate::Remove(id)]).await;
+        cache.apply(vec![CacheUpdate::Remove(id)], AT).await;
         // … so the reader's fill must not put version 1 back.
-        cache.fill(stale, generation).await;
-        assert_eq!(cache.get(id).await, None);
+        cache.fill(stale, generation, Position::ORIGIN).await;
+        assert_eq!(cache.get(id, Position::ORIGIN).await, None);
 
         // The same race with a Put: the projector's row stays.
         let fresh = profile(id, "ada", 2);
         let generation = cache.generation();
-        cache.apply(vec![CacheUpdate::Put(fresh.clone())]).await;
-        cache.fill(profile(id, "ada", 1), generation).await;
-        assert_eq!(cache.get(id).await, Some(fresh));
+        cache.apply(vec![CacheUpdate::Put(fresh.clone())], AT).await;
+        cache
+            .fill(profile(id, "ada", 1), generation, Position::ORIGIN)
+            .await;
+        assert_eq!(cache.get(id, Position::ORIGIN).await, Some(fresh));
     }
 
     #[tokio::test]
     async fn a_fill_read_after_an_update_lands() {
         let cache = UserCache::new(100);
         let id = Uuid::now_v7();
-        cache.apply(vec![CacheUpdate::Remove(id)]).await;
+        cache.apply(vec![CacheUpdate::Remove(id)], AT).await;
         let generation = cache.generation();
         let read = profile(id, "ada", 2);
-        cache.fill(read.clone(), generation).await;
-        assert_eq!(cache.get(id).await, Some(read));
+        cache.fill(read.clone(), generation, AT).await;
+        assert_eq!(cache.get(id, Position::ORIGIN).await, Some(read));
     }
 
     #[tokio::test]
     async fn every_update_and_clear_moves_the_generation() {
         let cache = UserCache::new(100);
         let start = cache.generation();
-        cache.apply(Vec::new()).await;
+        cache.apply(Vec::new(), AT).await;
         let after_apply = cache.generation();
         assert_ne!(after_apply, start);
         cache.clear().await;
@@ -171,8 +215,10 @@ mod tests {
         let id = Uuid::now_v7();
         let generation = cache.generation();
         cache.clear().await;
-        cache.fill(profile(id, "ada", 1), generation).await;
-        assert_eq!(cache.get(id).await, None);
+        cache
+            .fill(profile(id, "ada", 1), generation, Position::ORIGIN)
+            .await;
+        assert_eq!(cache.get(id, Position::ORIGIN).await, None);
     }
 
     #[tokio::test]
@@ -185,6 +231,7 @@ mod tests {
                 .fill(
                     profile(Uuid::now_v7(), &format!("user{index}"), 1),
                     generation,
+                    Position::ORIGIN,
                 )
                 .await;
         }
@@ -205,16 +252,42 @@ mod tests {
         other.organization.id = Uuid::now_v7();
         let other = Arc::new(other);
         cache
-            .apply(vec![
-                CacheUpdate::Put(member.clone()),
-                CacheUpdate::Put(other.clone()),
-            ])
+            .apply(
+                vec![
+                    CacheUpdate::Put(member.clone()),
+                    CacheUpdate::Put(other.clone()),
+                ],
+                AT,
+            )
             .await;
         cache
-            .apply(vec![CacheUpdate::RemoveMembersOf(Uuid::nil())])
+            .apply(vec![CacheUpdate::RemoveMembersOf(Uuid::nil())], AT)
             .await;
         cache.entries.run_pending_tasks().await;
-        assert_eq!(cache.get(member.id).await, None);
-        assert_eq!(cache.get(other.id).await, Some(other));
+        assert_eq!(cache.get(member.id, Position::ORIGIN).await, None);
+        assert_eq!(cache.get(other.id, Position::ORIGIN).await, Some(other));
+    }
+
+    #[tokio::test]
+    async fn an_entry_built_before_a_token_is_not_served_under_it() {
+        let cache = UserCache::new(100);
+        let id = Uuid::now_v7();
+        let read = profile(id, "ada", 1);
+        let generation = cache.generation();
+        cache.fill(read.clone(), generation, AT).await;
+        assert_eq!(cache.get(id, AT).await, Some(read.clone()));
+        assert_eq!(cache.get(id, Position::ORIGIN).await, Some(read));
+        let newer = Position {
+            tx: AT.tx,
+            seq: AT.seq + 1,
+        };
+        assert_eq!(cache.get(id, newer).await, None);
+
+        // A batch's own rows are built at the batch's position.
+        let fresh = profile(id, "ada", 2);
+        cache
+            .apply(vec![CacheUpdate::Put(fresh.clone())], newer)
+            .await;
+        assert_eq!(cache.get(id, newer).await, Some(fresh));
     }
 }

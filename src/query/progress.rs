@@ -1,8 +1,7 @@
 //! How far the read side has got: the position the projector last committed, for
 //! consistency tokens and `readModel`, and the bounded wait for a position.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -10,7 +9,7 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::watch;
 
 use super::QueryError;
-use super::projector::load_checkpoint;
+use super::projector::current_leader;
 use crate::event_log::{EventLog, Position};
 
 /// `readModel`: the read side's position against the log's head.
@@ -21,15 +20,32 @@ pub struct ReadModelStatus {
     pub lag_events: i64,
     pub lag_seconds: f64,
     pub parked_events: i64,
+    /// This instance's name.
+    pub instance: String,
+    /// The instance whose projector applies the log; None while none does.
+    pub leader: Option<String>,
 }
 
-/// The projector's side of its health: whether its last batch failed (it retries).
+/// The projector's side of its health: what keeps it from applying or following the log,
+/// if anything (it retries).
 #[derive(Clone, Default)]
-pub struct ProjectorHealth(Arc<AtomicBool>);
+pub struct ProjectorHealth(Arc<Mutex<Option<String>>>);
 
 impl ProjectorHealth {
-    pub fn report(&self, failing: bool) {
-        self.0.store(failing, Ordering::Relaxed);
+    /// Records what is wrong now (None: nothing); true when that is news (it went wrong
+    /// or right since the last report), for logging only what changed.
+    pub fn report(&self, problem: Option<String>) -> bool {
+        let mut current = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let news = current.is_some() != problem.is_some();
+        *current = problem;
+        news
+    }
+
+    fn problem(&self) -> Option<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 
@@ -41,6 +57,7 @@ pub struct ReadProgress {
     /// How long a read waits for a consistency token before giving up.
     consistency_timeout: Duration,
     health: ProjectorHealth,
+    instance: String,
 }
 
 impl ReadProgress {
@@ -49,6 +66,7 @@ impl ReadProgress {
         read_db: DatabaseConnection,
         log: EventLog,
         consistency_timeout: Duration,
+        instance: String,
     ) -> Self {
         Self {
             applied,
@@ -56,6 +74,7 @@ impl ReadProgress {
             log,
             consistency_timeout,
             health: ProjectorHealth::default(),
+            instance,
         }
     }
 
@@ -64,12 +83,12 @@ impl ReadProgress {
         self.health.clone()
     }
 
-    /// True while the projector's latest batch failed (it keeps retrying).
-    pub fn projector_failing(&self) -> bool {
-        self.health.0.load(Ordering::Relaxed)
+    /// What keeps the projector from applying or following the log (it keeps retrying).
+    pub fn projector_problem(&self) -> Option<String> {
+        self.health.problem()
     }
 
-    /// The position this process's projector last committed.
+    /// The position this instance has applied (or, following the leader, mirrored).
     pub fn applied(&self) -> Position {
         *self.applied.borrow()
     }
@@ -92,7 +111,7 @@ impl ReadProgress {
     }
 
     pub async fn status(&self) -> Result<ReadModelStatus, QueryError> {
-        let position = load_checkpoint(&self.read_db).await?;
+        let position = self.applied();
         let lag = self.log.lag(position).await?;
         let lag_seconds = lag.oldest_pending_at.map_or(0.0, |oldest| {
             (Utc::now() - oldest)
@@ -107,6 +126,8 @@ impl ReadProgress {
             lag_events: lag.events,
             lag_seconds,
             parked_events: 0,
+            instance: self.instance.clone(),
+            leader: current_leader(&self.read_db, &self.instance).await?,
         })
     }
 }

@@ -6,12 +6,14 @@ use sea_orm::sea_query::{Condition, Expr, ExprTrait, LikeExpr};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, IdenStatic, QueryFilter, Value,
 };
+use tokio::sync::watch;
 use uuid::Uuid;
 
 use super::pagination::{Ordering, Page, PageRequest, fetch_page, timestamp_key, timestamp_value};
 use super::store::user_profiles::{Column, Entity, Model};
 use super::{QueryError, UserCache, UserProfile};
 use crate::domain::{MemberRole, UserStatus};
+use crate::event_log::Position;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum UserOrder {
@@ -38,23 +40,35 @@ pub struct UserQuery {
 pub struct UserDirectory {
     db: DatabaseConnection,
     cache: Arc<UserCache>,
+    /// The position this instance has applied: what a row read now reflects at least.
+    applied: watch::Receiver<Position>,
 }
 
 impl UserDirectory {
-    pub fn new(db: DatabaseConnection, cache: Arc<UserCache>) -> Self {
-        Self { db, cache }
+    pub fn new(
+        db: DatabaseConnection,
+        cache: Arc<UserCache>,
+        applied: watch::Receiver<Position>,
+    ) -> Self {
+        Self { db, cache, applied }
     }
 
-    pub async fn by_id(&self, id: Uuid) -> Result<Option<Arc<UserProfile>>, QueryError> {
-        if let Some(profile) = self.cache.get(id).await {
+    /// The user as of `at_least` or later (a consistency token's position, or the origin).
+    pub async fn by_id(
+        &self,
+        id: Uuid,
+        at_least: Position,
+    ) -> Result<Option<Arc<UserProfile>>, QueryError> {
+        if let Some(profile) = self.cache.get(id, at_least).await {
             return Ok(Some(profile));
         }
         let generation = self.cache.generation();
+        let built_at = *self.applied.borrow();
         let Some(row) = Entity::find_by_id(id).one(&self.db).await? else {
             return Ok(None);
         };
         let profile = Arc::new(UserProfile::try_from(row)?);
-        self.cache.fill(profile.clone(), generation).await;
+        self.cache.fill(profile.clone(), generation, built_at).await;
         Ok(Some(profile))
     }
 

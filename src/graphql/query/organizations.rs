@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, Object, Result, ResultExt};
 use crate::graphql::Services;
 use crate::graphql::error::ClientError;
 use crate::graphql::ids::parse_id;
-use crate::graphql::types::{Organization, OrganizationConnection};
+use crate::graphql::types::{Organization, OrganizationConnection, selects_total};
 use crate::query::PageRequest;
 
 #[derive(Default)]
@@ -42,6 +42,7 @@ impl OrganizationQueries {
             after,
             last,
             before,
+            with_total: selects_total(ctx),
         };
         let organizations = &ctx.data::<Services>()?.organizations;
         Ok(organizations.list(&page).await.extend()?.into())

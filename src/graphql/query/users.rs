@@ -3,9 +3,9 @@
 use async_graphql::{Context, ID, Object, Result, ResultExt};
 
 use crate::graphql::Services;
-use crate::graphql::guard::{AdminOnly, caller};
+use crate::graphql::guard::{AdminOnly, caller, read_at_least};
 use crate::graphql::ids::{parse_id, parse_optional_id};
-use crate::graphql::types::{User, UserConnection, UserFilter, UserOrder};
+use crate::graphql::types::{User, UserConnection, UserFilter, UserOrder, selects_total};
 use crate::query::{PageRequest, UserQuery};
 
 #[derive(Default)]
@@ -15,7 +15,12 @@ pub(super) struct UserQueries;
 impl UserQueries {
     async fn user(&self, ctx: &Context<'_>, id: ID) -> Result<Option<User>> {
         let id = parse_id("id", &id)?;
-        let found = ctx.data::<Services>()?.users.by_id(id).await.extend()?;
+        let found = ctx
+            .data::<Services>()?
+            .users
+            .by_id(id, read_at_least(ctx))
+            .await
+            .extend()?;
         Ok(found.map(User))
     }
 
@@ -56,6 +61,7 @@ impl UserQueries {
             after,
             last,
             before,
+            with_total: selects_total(ctx),
         };
         let users = &ctx.data::<Services>()?.users;
         Ok(users.list(&query, &page).await.extend()?.into())

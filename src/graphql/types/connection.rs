@@ -1,8 +1,10 @@
-//! Relay connections over the read side's pages: `PageInfo`, edges and connections.
+//! Relay connections over the read side's pages: `PageInfo`, edges and connections. A
+//! connection's resolver counts the list only when `totalCount` is selected
+//! ([`selects_total`]).
 
 use std::sync::Arc;
 
-use async_graphql::{Object, SimpleObject};
+use async_graphql::{Object, Result, SimpleObject};
 
 use super::organization::Organization;
 use super::user::User;
@@ -27,6 +29,12 @@ impl<T> From<&Page<T>> for PageInfo {
     }
 }
 
+/// Whether the connection being resolved has `totalCount` selected (directly, through an
+/// alias or a fragment).
+pub(in crate::graphql) fn selects_total(ctx: &async_graphql::Context<'_>) -> bool {
+    ctx.look_ahead().field("totalCount").exists()
+}
+
 macro_rules! connection {
     ($connection:ident, $edge:ident, $node:ident, $value:ty) => {
         pub(crate) struct $edge {
@@ -46,7 +54,8 @@ macro_rules! connection {
 
         pub(crate) struct $connection {
             page_info: PageInfo,
-            total_count: i64,
+            /// Counted only when the query selected `totalCount`.
+            total_count: Option<i64>,
             edges: Vec<$edge>,
         }
 
@@ -87,8 +96,11 @@ macro_rules! connection {
             async fn page_info(&self) -> &PageInfo {
                 &self.page_info
             }
-            async fn total_count(&self) -> i32 {
-                i32::try_from(self.total_count).unwrap_or(i32::MAX)
+            async fn total_count(&self) -> Result<i32> {
+                let count = self
+                    .total_count
+                    .ok_or("the list was fetched without its count")?;
+                Ok(i32::try_from(count).unwrap_or(i32::MAX))
             }
         }
     };

@@ -10,7 +10,7 @@ mod read_model;
 mod user;
 
 pub(super) use changes::{OrganizationChange, UserChange};
-pub(super) use connection::{OrganizationConnection, UserConnection};
+pub(super) use connection::{OrganizationConnection, UserConnection, selects_total};
 pub(super) use enums::{MemberRole, UserOrder};
 pub(super) use organization::Organization;
 pub(super) use payloads::{DeleteUserPayload, OrganizationPayload, UserPayload};

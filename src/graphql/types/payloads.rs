@@ -101,7 +101,7 @@ impl UserPayload {
         let services = read_side_at(ctx, &self.outcome).await?;
         let found = services
             .users
-            .by_id(self.outcome.aggregate_id)
+            .by_id(self.outcome.aggregate_id, self.outcome.position)
             .await
             .extend()?;
         Ok(found.map(User))

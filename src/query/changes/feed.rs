@@ -40,6 +40,11 @@ impl ChangeFeed {
         }
     }
 
+    /// True while anyone listens on this instance.
+    pub fn has_listeners(&self) -> bool {
+        self.sender.receiver_count() > 0
+    }
+
     /// Tells every listener to catch up from the log (see [`Published::Resync`]).
     pub fn resync(&self) {
         let _ = self.sender.send(Published::Resync);

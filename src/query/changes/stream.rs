@@ -8,7 +8,7 @@ use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::feed::{ChangeFeed, Published};
 use super::{Change, ChangeFilter, Subject};
-use crate::event_log::{EventLog, Position};
+use crate::event_log::{EventLog, Position, RecordedEvent};
 use crate::query::{OrganizationDirectory, QueryError, ReadProgress, UserDirectory};
 
 const REPLAY_BATCH: u64 = 200;
@@ -107,26 +107,32 @@ impl Listener {
         }
         for recorded in events {
             self.seen = recorded.position;
-            let change = Change::describe(&recorded);
-            if self.filter.matches(&change) {
-                self.ready
-                    .push_back(Arc::new(self.with_current_state(change).await?));
+            if self.filter.matches(&Change::describe(&recorded)) {
+                let change = self.source.with_current_state(&recorded).await?;
+                self.ready.push_back(Arc::new(change));
             }
         }
         Ok(())
     }
+}
 
-    async fn with_current_state(&self, mut change: Change) -> Result<Change, QueryError> {
+impl ChangeStream {
+    /// The change `recorded` describes, with the read side's current state.
+    pub(crate) async fn with_current_state(
+        &self,
+        recorded: &RecordedEvent,
+    ) -> Result<Change, QueryError> {
+        let mut change = Change::describe(recorded);
+        let position = change.position;
         match &mut change.subject {
             Subject::User { user_id, user, .. } => {
-                *user = self.source.users.by_id(*user_id).await?
+                *user = self.users.by_id(*user_id, position).await?
             }
             Subject::Organization {
                 organization_id,
                 organization,
             } => {
                 *organization = self
-                    .source
                     .organizations
                     .by_id(*organization_id)
                     .await?

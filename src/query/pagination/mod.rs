@@ -28,6 +28,9 @@ pub struct PageRequest {
     pub after: Option<String>,
     pub last: Option<i32>,
     pub before: Option<String>,
+    /// Whether to count the whole list too (a `COUNT` costs as much as the page or more:
+    /// only when the client selected `totalCount`).
+    pub with_total: bool,
 }
 
 /// A page of results, each with its cursor.
@@ -36,7 +39,8 @@ pub struct Page<T> {
     pub items: Vec<(String, T)>,
     pub has_previous_page: bool,
     pub has_next_page: bool,
-    pub total_count: i64,
+    /// The whole list's size, when it was asked for.
+    pub total_count: Option<i64>,
 }
 
 /// A timestamp key as cursor text (microseconds, UTC), and back.
@@ -142,7 +146,10 @@ where
     // The list (its table) and the ordering: what a cursor must belong to.
     let belongs_to = format!("{}:{}", E::default().table_name(), ordering.name);
     let window = request.window(&belongs_to)?;
-    let total_count = select.clone().count(db).await? as i64;
+    let total_count = match request.with_total {
+        true => Some(select.clone().count(db).await? as i64),
+        false => None,
+    };
 
     // Walking backward reads the list in reverse, then flips the page.
     let ascending = ordering.ascending != window.backward;

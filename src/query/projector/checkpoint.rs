@@ -10,14 +10,53 @@ use crate::query::store::checkpoints::{ActiveModel, Column, Entity};
 /// The read model's projector, by name in `projector_checkpoints`.
 const PROJECTOR_NAME: &str = "read_model";
 
-pub async fn load(db: &impl ConnectionTrait) -> Result<Position, DbErr> {
+/// The checkpoint: the last event applied, and the log it counts in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub position: Position,
+    pub log_identity: Option<String>,
+}
+
+pub async fn load(db: &impl ConnectionTrait) -> Result<Checkpoint, DbErr> {
     let row = Entity::find_by_id(PROJECTOR_NAME.to_owned())
         .one(db)
         .await?;
-    Ok(row.map_or(Position::ORIGIN, |row| Position {
-        tx: row.tx,
-        seq: row.seq,
-    }))
+    Ok(match row {
+        Some(row) => Checkpoint {
+            position: Position {
+                tx: row.tx,
+                seq: row.seq,
+            },
+            log_identity: row.log_identity,
+        },
+        None => Checkpoint {
+            position: Position::ORIGIN,
+            log_identity: None,
+        },
+    })
+}
+
+/// Records the identity of the log the checkpoint counts in (before its first batch, or
+/// when a checkpoint older than identities gets one).
+pub(super) async fn record_log_identity(
+    db: &impl ConnectionTrait,
+    identity: &str,
+) -> Result<(), DbErr> {
+    Entity::insert(ActiveModel {
+        projector: Set(PROJECTOR_NAME.to_owned()),
+        tx: Set(0),
+        seq: Set(0),
+        updated_at: Set(Utc::now()),
+        log_identity: Set(Some(identity.to_owned())),
+    })
+    .on_conflict(
+        OnConflict::column(Column::Projector)
+            .update_column(Column::LogIdentity)
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
 }
 
 /// Moves the checkpoint from `from` to `to`; fails when it is no longer at `from` (another
@@ -39,13 +78,14 @@ pub(super) async fn advance(
     if moved.rows_affected == 1 {
         return Ok(());
     }
-    if from == Position::ORIGIN && load(db).await? == Position::ORIGIN {
+    if from == Position::ORIGIN && load(db).await?.position == Position::ORIGIN {
         // The first batch ever: there is no row yet. A racing first insert fails on the key.
         Entity::insert(ActiveModel {
             projector: Set(PROJECTOR_NAME.to_owned()),
             tx: Set(to.tx),
             seq: Set(to.seq),
             updated_at: Set(Utc::now()),
+            log_identity: Set(None),
         })
         .exec_without_returning(db)
         .await?;
@@ -56,17 +96,27 @@ pub(super) async fn advance(
     )))
 }
 
-/// Puts the checkpoint back to the origin (for a rebuild); returns it.
-pub(super) async fn reset(db: &impl ConnectionTrait) -> Result<Position, DbErr> {
+/// Puts the checkpoint back to the origin of the log `identity` names (for a rebuild);
+/// returns it.
+pub(super) async fn reset(
+    db: &impl ConnectionTrait,
+    identity: Option<&str>,
+) -> Result<Position, DbErr> {
     Entity::insert(ActiveModel {
         projector: Set(PROJECTOR_NAME.to_owned()),
         tx: Set(0),
         seq: Set(0),
         updated_at: Set(Utc::now()),
+        log_identity: Set(identity.map(str::to_owned)),
     })
     .on_conflict(
         OnConflict::column(Column::Projector)
-            .update_columns([Column::Tx, Column::Seq, Column::UpdatedAt])
+            .update_columns([
+                Column::Tx,
+                Column::Seq,
+                Column::UpdatedAt,
+                Column::LogIdentity,
+            ])
             .to_owned(),
     )
     .exec_without_returning(db)

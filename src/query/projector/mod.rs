@@ -1,36 +1,56 @@
-//! The projector: applies the event log, in order, to the read tables and the cache, then
-//! tells subscriptions.
+//! The projector: applies the event log, in order, to the read tables, and keeps this
+//! instance's cache, applied position and subscribers in step with them.
 //!
-//! One batch is one read-side transaction: the rows it changes and the checkpoint move
-//! together, and the checkpoint moves by compare-and-set, so a crash or a second projector
-//! can neither skip nor repeat an event. After the commit it updates the cache, moves the
-//! applied position (which releases consistency-token waiters) and publishes the changes,
-//! in that order. It wakes when a command commits and polls as a safety net (for writes
-//! from other processes).
+//! Several instances may share one read database; one of them leads (see [`leadership`])
+//! and applies the log, the others follow its batches (see [`follower`]). One batch is one
+//! read-side transaction: the checkpoint moves first, by compare-and-set (so a second
+//! projector, such as a former leader that has not noticed it lost the lead, blocks on it
+//! and then fails without writing), then the rows, then the batch's announcement to the
+//! other instances, all committed together. After the commit the [`Mirror`] moves: cache,
+//! applied position, subscribers. The leader wakes when a command of this process commits
+//! and polls as a safety net (for commands on other instances).
 
+mod announcement;
 mod apply;
 mod checkpoint;
+mod follower;
+mod leadership;
+mod mirror;
+mod notices;
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
-use tokio::sync::{Notify, watch};
+use tokio::sync::Notify;
 
-use super::cache::{CacheUpdate, UserCache};
-use super::changes::{Change, ChangeFeed};
+use self::announcement::CHANNEL as ANNOUNCEMENTS;
+use self::announcement::{Announcement, StaleEntries};
+use self::notices::Notices;
+use super::QueryError;
+use super::cache::CacheUpdate;
+use super::changes::{Change, ChangeStream};
 use super::progress::ProjectorHealth;
 use crate::db;
-use crate::event_log::{EventLog, Position, RecordedEvent};
+use crate::event_log::{APPENDED_CHANNEL, EventLog, Position, RecordedEvent};
 
-pub use checkpoint::load as load_checkpoint;
+pub use checkpoint::{Checkpoint, load as load_checkpoint};
+pub use leadership::{Leadership, Lease, current_leader};
+pub use mirror::Mirror;
 
 const BATCH_SIZE: u64 = 500;
 /// How soon to look again when an older transaction still holds back newer events.
 const BLOCKED_RETRY: Duration = Duration::from_millis(5);
 const ERROR_BACKOFF: Duration = Duration::from_millis(500);
+/// How long the projector waits before looking again at a log it refused.
+const REFUSED_RETRY: Duration = Duration::from_secs(10);
+/// How long events may be held back by an open transaction before the log names it, and
+/// how often it names it again.
+const HELD_BACK_WARNING: Duration = Duration::from_secs(1);
+const HELD_BACK_REPEAT: Duration = Duration::from_secs(10);
 
 /// What a batch did besides writing rows, done once it has committed.
 #[derive(Default)]
@@ -39,15 +59,31 @@ struct Effects {
     changes: Vec<Change>,
 }
 
+/// Why a batch did not land.
+#[derive(Debug, thiserror::Error)]
+enum StepError {
+    #[error(transparent)]
+    Database(#[from] DbErr),
+    #[error("cannot bring this instance up to the checkpoint: {0:?}")]
+    CatchUp(#[from] QueryError),
+    /// The log cannot be applied on top of this checkpoint; it takes an operator.
+    #[error("the projector refuses to run: {0}")]
+    Refused(String),
+}
+
 pub struct Projector {
     pub log: EventLog,
     pub read_db: DatabaseConnection,
-    pub cache: Arc<UserCache>,
-    pub feed: ChangeFeed,
-    pub applied: watch::Sender<Position>,
+    pub read_url: String,
+    pub command_url: String,
+    pub mirror: Mirror,
+    /// For the current state of the changes this instance publishes while following.
+    pub changes: ChangeStream,
     pub wake: Arc<Notify>,
     pub poll_interval: Duration,
+    pub leader_retry: Duration,
     pub health: ProjectorHealth,
+    pub leadership: Leadership,
 }
 
 enum Step {
@@ -55,56 +91,152 @@ enum Step {
     Idle { blocked: bool },
 }
 
+/// Why leading ended.
+enum Stop {
+    Shutdown,
+    LeadLost,
+}
+
 impl Projector {
-    /// Applies events until `shutdown` completes.
-    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+    /// Follows the leader until this instance leads, then leads until it loses the lead,
+    /// and again, until `shutdown` completes (when it gives the lead up).
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
         let mut shutdown = std::pin::pin!(shutdown);
+        metrics::gauge!("rosterql_projector_leader").set(0.0);
+        loop {
+            let mut lease = tokio::select! {
+                biased;
+                () = &mut shutdown => return,
+                lease = self.follow_until_leading() => lease,
+            };
+            tracing::info!(
+                instance = self.leadership.instance(),
+                "this instance leads the projector"
+            );
+            metrics::gauge!("rosterql_projector_leader").set(1.0);
+            let stop = self.lead(&mut lease, shutdown.as_mut()).await;
+            metrics::gauge!("rosterql_projector_leader").set(0.0);
+            match stop {
+                Stop::Shutdown => {
+                    lease.release().await;
+                    return;
+                }
+                Stop::LeadLost => {
+                    tracing::warn!("this instance no longer leads the projector; following");
+                }
+            }
+        }
+    }
+
+    /// Mirrors the leader's batches, trying for the lead every `leader_retry`.
+    async fn follow_until_leading(&mut self) -> Lease {
+        // Listen first, then catch up (on the first thing heard): nothing committed in
+        // between goes unseen.
+        let mut announcements = Notices::listen(&self.read_url, ANNOUNCEMENTS);
+        let mut failing = false;
+        loop {
+            match self.leadership.try_lead(self.leader_retry).await {
+                Ok(Some(lease)) => return lease,
+                Ok(None) => failing = false,
+                Err(error) => {
+                    if !failing {
+                        tracing::warn!(%error, "cannot compete for the projector's lead; retrying");
+                    }
+                    failing = true;
+                }
+            }
+            self.follow_for(announcements.as_mut(), self.leader_retry)
+                .await;
+        }
+    }
+
+    /// Applies the log while `lease` holds; says why it stopped. Shutdown and a lost lead
+    /// are seen between batches, never in the middle of one.
+    async fn lead(
+        &self,
+        lease: &mut Lease,
+        mut shutdown: Pin<&mut impl Future<Output = ()>>,
+    ) -> Stop {
+        let lost = lease.lost(self.leader_retry);
+        let mut lost = std::pin::pin!(lost);
+        // Commands on every instance wake the leader; polling is the safety net.
+        let mut appended = Notices::listen(&self.command_url, APPENDED_CHANNEL);
         let mut position = None;
         // Doubles while an old transaction keeps holding newer events back.
         let mut blocked_pause = BLOCKED_RETRY;
+        let mut held_back = HeldBack::default();
         loop {
             let step = self.step(&mut position).await;
-            self.health.report(step.is_err());
             let pause = match step {
-                Ok(Step::Applied) => {
-                    blocked_pause = BLOCKED_RETRY;
-                    Duration::ZERO
+                Ok(step) => {
+                    if self.health.report(None) {
+                        tracing::info!("the projector applies the log again");
+                    }
+                    match step {
+                        Step::Applied => {
+                            held_back.clear();
+                            blocked_pause = BLOCKED_RETRY;
+                            Duration::ZERO
+                        }
+                        Step::Idle { blocked: true } => {
+                            held_back.note(&self.log).await;
+                            let pause = blocked_pause;
+                            blocked_pause = (blocked_pause * 2).min(self.poll_interval);
+                            pause
+                        }
+                        Step::Idle { blocked: false } => {
+                            held_back.clear();
+                            self.poll_interval
+                        }
+                    }
                 }
-                Ok(Step::Idle { blocked: true }) => {
-                    let pause = blocked_pause;
-                    blocked_pause = (blocked_pause * 2).min(self.poll_interval);
-                    pause
-                }
-                Ok(Step::Idle { blocked: false }) => self.poll_interval,
-                Err(error) => {
-                    tracing::error!(%error, "projector batch failed; retrying");
-                    metrics::counter!("rosterql_projector_errors_total").increment(1);
-                    // Re-read the checkpoint: it may have moved under us, or a commit that
-                    // reported failure may have landed, so the cache may miss that batch.
+                Err(StepError::Refused(reason)) => {
+                    tracing::error!("the projector refuses to run: {reason}");
+                    self.health
+                        .report(Some(format!("the projector refuses to run: {reason}")));
                     position = None;
-                    self.cache.clear().await;
+                    REFUSED_RETRY
+                }
+                Err(error) => {
+                    metrics::counter!("rosterql_projector_errors_total").increment(1);
+                    let problem =
+                        "the projector cannot apply the event log (it keeps retrying; see the log)";
+                    if self.health.report(Some(problem.to_owned())) {
+                        tracing::error!(%error, "projector batch failed; retrying");
+                    } else {
+                        tracing::debug!(%error, "projector batch failed again");
+                    }
+                    // Re-read the checkpoint: it may have moved under us, or a commit that
+                    // reported failure may have landed.
+                    position = None;
                     ERROR_BACKOFF
                 }
             };
             // Shutdown first: a backlog must not keep a stopping server waiting.
             tokio::select! {
                 biased;
-                () = &mut shutdown => return,
+                () = shutdown.as_mut() => return Stop::Shutdown,
+                () = &mut lost => return Stop::LeadLost,
                 () = tokio::time::sleep(pause) => {}
                 () = self.wake.notified() => {}
+                _ = next_notice(appended.as_mut()) => {}
             }
         }
     }
 
-    async fn step(&self, position: &mut Option<Position>) -> Result<Step, DbErr> {
+    async fn step(&self, position: &mut Option<Position>) -> Result<Step, StepError> {
         let from = match *position {
             Some(from) => from,
             None => {
-                let from = checkpoint::load(&self.read_db).await?;
-                let last_published = self.applied.send_replace(from);
-                if from > last_published {
-                    // A batch committed without its changes going out.
-                    self.feed.resync();
+                let from = self.verified_checkpoint().await?;
+                let known = self.mirror.applied();
+                if from > known {
+                    // Committed batches this instance has not mirrored (it followed until
+                    // now, or a commit reported failure but landed).
+                    self.catch_up_to(from).await?;
+                } else if from < known {
+                    // The read side went back: it was rebuilt.
+                    self.mirror.reset(from).await;
                 }
                 *position = Some(from);
                 from
@@ -126,20 +258,95 @@ impl Projector {
         let to = last.position;
         let age = (Utc::now() - last.recorded_at).num_milliseconds().max(0) as f64 / 1e3;
         let txn = db::begin_write(&self.read_db).await?;
-        let effects = apply_all(&txn, &batch.events).await?;
         checkpoint::advance(&txn, from, to).await?;
+        let effects = apply_all(&txn, &batch.events).await?;
+        let announcement = Announcement {
+            from,
+            to,
+            stale: Some(StaleEntries::of(&batch.events)),
+            rebuilt: false,
+        };
+        announcement.send(&txn).await?;
         txn.commit().await?;
 
-        self.cache.apply(effects.cache).await;
-        self.applied.send_replace(to);
-        self.feed.publish(effects.changes);
+        self.mirror.landed(to, effects.cache, effects.changes).await;
         *position = Some(to);
         metrics::counter!("rosterql_projector_events_total").increment(batch.events.len() as u64);
-        metrics::gauge!("rosterql_projector_position", "part" => "tx").set(to.tx as f64);
-        metrics::gauge!("rosterql_projector_position", "part" => "seq").set(to.seq as f64);
         // How old the newest applied event was when it landed on the read side.
         metrics::gauge!("rosterql_projector_lag_seconds").set(age);
         Ok(Step::Applied)
+    }
+
+    /// The checkpoint, once it is known to count in this log: the log's identity has not
+    /// changed and its positions have not gone back below it.
+    async fn verified_checkpoint(&self) -> Result<Position, StepError> {
+        let checkpoint = checkpoint::load(&self.read_db).await?;
+        let identity = self.log.identity().await.unwrap_or_else(|error| {
+            tracing::warn!(%error, "cannot read the event log's identity; not checking it");
+            None
+        });
+        match (&checkpoint.log_identity, &identity) {
+            (Some(recorded), Some(actual)) if recorded != actual => {
+                return Err(StepError::Refused(format!(
+                    "the event log is in another database cluster (system identifier {actual}) \
+                     than the one the read side was built from ({recorded}), so its positions \
+                     do not continue the checkpoint's; rebuild the read side with \
+                     `rosterql rebuild-projections`"
+                )));
+            }
+            (None, Some(actual)) => checkpoint::record_log_identity(&self.read_db, actual).await?,
+            _ => {}
+        }
+        let head = self.log.head().await?;
+        if head < checkpoint.position {
+            return Err(StepError::Refused(format!(
+                "the event log ends at {head}, before the read side's checkpoint {}: its \
+                 positions went backwards (a restored or replicated command database?); \
+                 rebuild the read side with `rosterql rebuild-projections`",
+                checkpoint.position
+            )));
+        }
+        Ok(checkpoint.position)
+    }
+}
+
+/// The next notice, or never without a listener.
+async fn next_notice(notices: Option<&mut Notices>) -> notices::Heard {
+    match notices {
+        Some(notices) => notices.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// How long events have been held back by an open transaction, to name it in the log.
+#[derive(Default)]
+struct HeldBack {
+    since: Option<Instant>,
+    named_at: Option<Instant>,
+}
+
+impl HeldBack {
+    async fn note(&mut self, log: &EventLog) {
+        let since = *self.since.get_or_insert_with(Instant::now);
+        let due = self
+            .named_at
+            .is_none_or(|named| named.elapsed() >= HELD_BACK_REPEAT);
+        if since.elapsed() < HELD_BACK_WARNING || !due {
+            return;
+        }
+        self.named_at = Some(Instant::now());
+        match log.horizon_holder().await {
+            Ok(Some(holder)) => tracing::warn!(
+                held_for = ?since.elapsed(),
+                "newer events are held back by an open transaction: {holder}"
+            ),
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "cannot name the transaction holding events back"),
+        }
+    }
+
+    fn clear(&mut self) {
+        *self = Self::default();
     }
 }
 
@@ -153,11 +360,13 @@ async fn apply_all(txn: &DatabaseTransaction, events: &[RecordedEvent]) -> Resul
 }
 
 /// `rosterql rebuild-projections`: empties the read tables and replays the whole log into
-/// them in one transaction, so readers see the old tables until the new ones commit.
+/// them in one transaction, so readers see the old tables until the new ones commit; every
+/// instance then drops its cache and catches its listeners up.
 pub async fn rebuild(log: &EventLog, read_db: &DatabaseConnection) -> Result<u64, DbErr> {
+    let identity = log.identity().await?;
     let txn = db::begin_write(read_db).await?;
     apply::clear(&txn).await?;
-    let before = checkpoint::reset(&txn).await?;
+    let before = checkpoint::reset(&txn, identity.as_deref()).await?;
     let mut position = Position::ORIGIN;
     let mut applied = 0;
     loop {
@@ -175,6 +384,13 @@ pub async fn rebuild(log: &EventLog, read_db: &DatabaseConnection) -> Result<u64
         position = next;
     }
     checkpoint::advance(&txn, before, position).await?;
+    let announcement = Announcement {
+        from: before,
+        to: position,
+        stale: None,
+        rebuilt: true,
+    };
+    announcement.send(&txn).await?;
     txn.commit().await?;
     Ok(applied)
 }

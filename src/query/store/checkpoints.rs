@@ -10,6 +10,9 @@ pub(crate) struct Model {
     pub tx: i64,
     pub seq: i64,
     pub updated_at: DateTimeUtc,
+    /// The event log the position counts in (Postgres' `system_identifier`); None on SQLite
+    /// and before the first batch.
+    pub log_identity: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,11 +1,13 @@
 //! The projector and the read side it keeps: read-your-writes with consistency tokens,
-//! commit order on Postgres, restarts, listeners that fall behind, a database that goes away,
+//! commit order on Postgres, restarts, a log the checkpoint does not count in, listeners that fall behind, a database that goes away,
 //! command and read sides on two databases, and rebuilding the read side from the log.
 
 use libtest_mimic::Trial;
 
 mod consistency;
 mod event_ordering;
+mod foreign_log;
+mod health;
 mod outage;
 mod rebuild;
 mod restart;
@@ -16,6 +18,8 @@ pub(super) fn trials() -> Vec<Trial> {
     [
         consistency::trials(),
         event_ordering::trials(),
+        foreign_log::trials(),
+        health::trials(),
         restart::trials(),
         slow_listeners::trials(),
         outage::trials(),

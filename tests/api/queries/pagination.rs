@@ -175,8 +175,34 @@ async fn a_page_that_ends_exactly_at_the_end_of_the_list_has_no_next_page(app: T
     }
 }
 
+/// `totalCount` is only counted when selected, so it must be seen however it is selected.
+async fn total_count_is_counted_through_an_alias_or_a_fragment_and_lists_work_without_it(
+    app: TestApp,
+) {
+    let (organization_id, members) = roster(&app).await;
+    let query = "query($id: ID!) {
+        aliased: users(organizationId: $id, first: 2) { size: totalCount nodes { id } }
+        fragment: users(organizationId: $id, first: 2) { ...Counted }
+        inline: users(organizationId: $id, first: 2) { ... on UserConnection { totalCount } }
+        uncounted: users(organizationId: $id, first: 2) { nodes { id } pageInfo { hasNextPage } }
+        organizations(first: 1) { ...OrganizationsCounted }
+    }
+    fragment Counted on UserConnection { totalCount }
+    fragment OrganizationsCounted on OrganizationConnection { totalCount }";
+    let body = app.gql(query, json!({ "id": organization_id })).await;
+    crate::support::assert_no_errors(&body);
+    let data = &body["data"];
+    assert_eq!(data["aliased"]["size"], members.len(), "{body}");
+    assert_eq!(data["fragment"]["totalCount"], members.len(), "{body}");
+    assert_eq!(data["inline"]["totalCount"], members.len(), "{body}");
+    assert_eq!(data["organizations"]["totalCount"], 1, "{body}");
+    assert_eq!(data["uncounted"]["nodes"].as_array().map(Vec::len), Some(2));
+    assert_eq!(data["uncounted"]["pageInfo"]["hasNextPage"], true, "{body}");
+}
+
 pub(super) fn trials() -> Vec<Trial> {
     on_both_databases!(
+        total_count_is_counted_through_an_alias_or_a_fragment_and_lists_work_without_it,
         a_page_that_ends_exactly_at_the_end_of_the_list_has_no_next_page,
         the_default_page_holds_twenty_users_in_name_order,
         walking_either_way_visits_every_user_once_in_every_order,

@@ -22,6 +22,9 @@ use sea_orm::{
 
 use super::{Backend, TestApp, TestDatabase};
 
+/// The Postgres `application_name` of a hold's session.
+pub(crate) const HOLD_APPLICATION: &str = "rosterql-test-hold";
+
 /// How long a SQLite hold may last: well inside the server's 10 s busy timeout.
 pub(crate) const MAX_SQLITE_HOLD: Duration = Duration::from_secs(6);
 
@@ -92,7 +95,13 @@ pub(crate) struct Hold {
 
 impl Hold {
     async fn take(backend: Backend, url: &str) -> Self {
-        let mut options = ConnectOptions::new(url.to_owned());
+        // Named, so that what the server says about the session holding it back can be
+        // recognised.
+        let url = match backend {
+            Backend::Postgres => format!("{url}?application_name={HOLD_APPLICATION}"),
+            Backend::Sqlite => url.to_owned(),
+        };
+        let mut options = ConnectOptions::new(url);
         options.max_connections(1).sqlx_logging(false);
         let connection = Database::connect(options)
             .await

@@ -12,7 +12,7 @@ use regex::Regex;
 use super::app::{JWT_SECRET, WAIT};
 
 /// The configuration variables a test server process must not inherit.
-const CONFIGURATION: [&str; 9] = [
+const CONFIGURATION: [&str; 13] = [
     "DATABASE_URL",
     "READ_DATABASE_URL",
     "ROSTERQL_BIND",
@@ -21,6 +21,10 @@ const CONFIGURATION: [&str; 9] = [
     "ROSTERQL_PROJECTOR_POLL",
     "ROSTERQL_CHANGE_BUFFER",
     "ROSTERQL_CACHE_CAPACITY",
+    "ROSTERQL_INSTANCE",
+    "ROSTERQL_LEADER_RETRY",
+    "ROSTERQL_MAX_PROJECTION_LAG",
+    "ROSTERQL_DATABASE_TIMEOUT",
     "RUST_LOG",
 ];
 
