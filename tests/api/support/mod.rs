@@ -8,6 +8,7 @@ pub(crate) mod harness;
 pub(crate) mod hold;
 mod metrics;
 mod process;
+pub(crate) mod throwaway_postgres;
 mod ws;
 
 pub(crate) use app::{JWT_SECRET, TestApp, keys, test_config};
