@@ -8,6 +8,10 @@ use sea_orm::DatabaseConnection;
 
 use crate::query::ReadProgress;
 
+/// How long a database may take to answer readiness's ping (a load balancer's probe
+/// usually gives up after a second).
+const PING_TIMEOUT: Duration = Duration::from_millis(800);
+
 /// The readiness check `/readyz` runs. It holds the handles it pings, so the HTTP layer
 /// holds none.
 #[derive(Clone)]
@@ -37,8 +41,9 @@ impl Readiness {
     /// What keeps this instance from serving; empty when it is ready.
     pub async fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
-        let command_answers = self.command_db.ping().await.is_ok();
-        let read_answers = self.read_db.ping().await.is_ok();
+        // Both at once, and no longer than a load balancer's probe waits.
+        let (command_answers, read_answers) =
+            tokio::join!(answers(&self.command_db), answers(&self.read_db));
         if !command_answers {
             problems.push("the command database does not answer".to_owned());
         }
@@ -72,4 +77,12 @@ impl Readiness {
         }
         problems
     }
+}
+
+/// Whether `db` answers a ping within [`PING_TIMEOUT`].
+async fn answers(db: &DatabaseConnection) -> bool {
+    matches!(
+        tokio::time::timeout(PING_TIMEOUT, db.ping()).await,
+        Ok(Ok(()))
+    )
 }

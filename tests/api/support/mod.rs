@@ -10,6 +10,7 @@ pub(crate) mod hold;
 mod listener;
 mod metrics;
 mod process;
+pub(crate) mod throwaway_postgres;
 mod ws;
 
 pub(crate) use app::{JWT_SECRET, TestApp, keys, test_config};
