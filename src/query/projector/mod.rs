@@ -161,6 +161,9 @@ impl Projector {
         let mut lost = std::pin::pin!(lost);
         // Commands on every instance wake the leader; polling is the safety net.
         let mut appended = Notices::listen(&self.command_url, APPENDED_CHANNEL);
+        // A rebuild of the read tables (by `rosterql rebuild-projections`) is announced like
+        // a batch: the leader drops its cache and its listeners catch up, as followers do.
+        let mut announced = Notices::listen(&self.read_url, ANNOUNCEMENTS);
         let mut position = None;
         // Doubles while an old transaction keeps holding newer events back.
         let mut blocked_pause = BLOCKED_RETRY;
@@ -220,6 +223,12 @@ impl Projector {
                 () = tokio::time::sleep(pause) => {}
                 () = self.wake.notified() => {}
                 _ = next_notice(appended.as_mut()) => {}
+                heard = next_notice(announced.as_mut()) => {
+                    if let Some(rebuilt) = rebuild_announced(heard) {
+                        self.mirror.reset(rebuilt).await;
+                        position = None;
+                    }
+                }
             }
         }
     }
@@ -316,6 +325,15 @@ async fn next_notice(notices: Option<&mut Notices>) -> notices::Heard {
         Some(notices) => notices.next().await,
         None => std::future::pending().await,
     }
+}
+
+/// Where a rebuild of the read tables left the checkpoint, when `heard` announces one.
+fn rebuild_announced(heard: notices::Heard) -> Option<Position> {
+    let notices::Heard::Notice(payload) = heard else {
+        return None;
+    };
+    let announcement = Announcement::parse(&payload).ok()?;
+    announcement.rebuilt.then_some(announcement.to)
 }
 
 /// How long events have been held back by an open transaction, to name it in the log.

@@ -1,6 +1,6 @@
 //! `rosterql rebuild-projections`: the read side rebuilt from the event log is the read side
 //! the projector kept, even when the read tables were damaged, over more events than one
-//! rebuild batch holds (500).
+//! rebuild batch holds (500); and instances running beside a rebuild drop their caches.
 
 use std::process::Command;
 
@@ -11,7 +11,9 @@ use sea_orm::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::support::{TestApp, TestDatabase, assert_no_errors, on_both_databases, test_config};
+use crate::support::{
+    TestApp, TestDatabase, assert_no_errors, on_both_databases, on_postgres, test_config,
+};
 
 const ORGANIZATIONS: u32 = 10;
 const USERS: u32 = 1_100;
@@ -209,6 +211,61 @@ async fn a_rebuild_restores_a_damaged_read_side_from_more_than_two_batches_of_ev
     app.stop().await;
 }
 
+async fn user_name(app: &TestApp, id: &str) -> Value {
+    let body = app
+        .gql(
+            "query($id: ID!) { user(id: $id) { name } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_no_errors(&body);
+    body["data"]["user"]["name"].clone()
+}
+
+/// A rebuild run beside serving instances is announced: the leader and every follower
+/// drop the cache entries they filled from the damaged tables.
+async fn running_instances_drop_their_caches_when_the_read_side_is_rebuilt(database: TestDatabase) {
+    let app = TestApp::start(&test_config(&database)).await;
+    let (_, created) = app.organization_with_user().await;
+    app.settle().await;
+    let id = created["userId"].as_str().expect("a user id").to_owned();
+    let name = user_name(&app, &id).await;
+    app.stop().await;
+
+    let db = Database::connect(&database.url)
+        .await
+        .expect("the database");
+    let damage = "UPDATE user_profiles SET name = 'Damaged' WHERE id = {id}";
+    assert_eq!(execute(&db, damage, Some(&id)).await, 1);
+    // Two instances (the first leads), each caching the damaged row.
+    let leader = TestApp::start(&test_config(&database)).await;
+    let follower = TestApp::start(&test_config(&database)).await;
+    for app in [&leader, &follower] {
+        assert_eq!(user_name(app, &id).await, "Damaged");
+    }
+
+    rosterql(&database.url, &["rebuild-projections"]);
+    for app in [&leader, &follower] {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+        while user_name(app, &id).await != name {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} still serves the damaged row from its cache",
+                app.address
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+    leader.stop().await;
+    follower.stop().await;
+}
+
 pub(super) fn trials() -> Vec<Trial> {
-    on_both_databases!(a_rebuild_restores_a_damaged_read_side_from_more_than_two_batches_of_events,)
+    let mut trials = on_both_databases!(
+        a_rebuild_restores_a_damaged_read_side_from_more_than_two_batches_of_events,
+    );
+    trials.extend(on_postgres!(
+        running_instances_drop_their_caches_when_the_read_side_is_rebuilt
+    ));
+    trials
 }
