@@ -5,7 +5,8 @@ use libtest_mimic::Trial;
 use rosterql::command::{CommandContext, RenameUser, Target};
 use serde_json::json;
 
-use crate::support::{TestApp, TestDatabase, WsClient, on_both_databases, text, user_changed};
+use crate::support::hold::HoldableApp;
+use crate::support::{TestDatabase, WsClient, on_both_databases, text, user_changed};
 
 /// The broadcast holds this many changes per listener (`ROSTERQL_CHANGE_BUFFER`).
 const BUFFER: &str = "4";
@@ -14,7 +15,7 @@ const CATCHUPS: &str = "rosterql_subscription_catchups_total";
 
 async fn a_listener_that_falls_behind_the_broadcast_misses_nothing(database: TestDatabase) {
     // A process of its own: its catch-up counter counts only this listener's catch-ups.
-    let app = TestApp::spawn_process(database, &[("ROSTERQL_CHANGE_BUFFER", BUFFER)]).await;
+    let app = HoldableApp::start(database, &[("ROSTERQL_CHANGE_BUFFER", BUFFER)]).await;
     let (_, user) = app.organization_with_user().await;
     let user_id = text(&user["userId"]);
     let variables = json!({ "userId": user_id, "after": app.read_position().await });
@@ -22,9 +23,10 @@ async fn a_listener_that_falls_behind_the_broadcast_misses_nothing(database: Tes
     let mut listener = WsClient::subscribed(&app, Some(&app.admin), &query, variables).await;
     assert_eq!(app.counter(CATCHUPS, &[]).await, 0.0, "a catch-up already");
 
-    // Written by another process, so the projector finds them all in one poll and publishes
-    // them at once: far more than the broadcast holds for this listener. Each rename's
-    // position is the one its change must carry.
+    // Written while the projector is held back, so that it applies them all in one batch
+    // and publishes them at once: far more than the broadcast holds for this listener. Each
+    // rename's position is the one its change must carry.
+    let hold = app.hold().await;
     let commands = app.database().command_service().await;
     let mut expected = Vec::new();
     for version in 1..=RENAMES {
@@ -42,6 +44,7 @@ async fn a_listener_that_falls_behind_the_broadcast_misses_nothing(database: Tes
         assert_eq!(outcome.version, version + 1);
         expected.push(outcome.position.to_string());
     }
+    hold.release().await;
 
     // Exactly the renames, each once, in the order they were committed: no block sent
     // twice, none left out, none swapped.
