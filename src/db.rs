@@ -12,8 +12,8 @@ use std::time::Duration;
 use sea_orm::sqlx::error::DatabaseError;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    RuntimeErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -84,6 +84,19 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
         ..TransactionOptions::default()
     })
     .await
+}
+
+/// Lets a Postgres transaction commit without waiting for its WAL to reach the disk
+/// (`synchronous_commit = off`, for this transaction only). For the projector's batches:
+/// the checkpoint commits with the rows, so a database crash loses the last batches and
+/// their checkpoint together, and the projector applies them again from the log (which the
+/// command side commits durably). SQLite's writes stay as they are.
+pub async fn relax_durability(txn: &DatabaseTransaction) -> Result<(), DbErr> {
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        txn.execute_unprepared("SET LOCAL synchronous_commit = off")
+            .await?;
+    }
+    Ok(())
 }
 
 /// Postgres SQLSTATEs that mean the server went away or is going away.

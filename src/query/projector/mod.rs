@@ -267,6 +267,7 @@ impl Projector {
         let to = last.position;
         let age = (Utc::now() - last.recorded_at).num_milliseconds().max(0) as f64 / 1e3;
         let txn = db::begin_write(&self.read_db).await?;
+        db::relax_durability(&txn).await?;
         checkpoint::advance(&txn, from, to).await?;
         let effects = apply_all(&txn, &batch.events).await?;
         let announcement = Announcement {
@@ -370,11 +371,7 @@ impl HeldBack {
 
 /// Applies `events` in order on `txn`; returns what to do once it commits.
 async fn apply_all(txn: &DatabaseTransaction, events: &[RecordedEvent]) -> Result<Effects, DbErr> {
-    let mut effects = Effects::default();
-    for event in events {
-        apply::apply(txn, event, &mut effects).await?;
-    }
-    Ok(effects)
+    apply::apply(txn, events).await
 }
 
 /// `rosterql rebuild-projections`: empties the read tables and replays the whole log into

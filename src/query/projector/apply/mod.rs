@@ -1,28 +1,32 @@
-//! One event's effect on the read tables, inside the batch's transaction, and what to do
-//! once that transaction commits (the cache updates and the changes to publish).
+//! A batch's effect on the read tables, inside the batch's transaction, and what to do once
+//! that transaction commits (the cache updates and the changes to publish): the rows the
+//! batch names are loaded in one query per table, the events folded into them in memory
+//! ([`fold`]), and the final rows written back in a few statements ([`write`]), so the cost
+//! of a batch hardly grows with its events.
 
-mod organizations;
-mod rows;
-mod users;
+mod fold;
+mod write;
 
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
 
+use self::fold::Fold;
 use super::Effects;
-use crate::domain::DomainEvent;
 use crate::event_log::RecordedEvent;
 use crate::query::store::{organization_profiles, user_profiles};
 
 pub(super) async fn apply(
     db: &impl ConnectionTrait,
-    recorded: &RecordedEvent,
-    effects: &mut Effects,
-) -> Result<(), DbErr> {
-    match &recorded.event {
-        DomainEvent::Organization(event) => {
-            organizations::apply(db, recorded, event, effects).await
-        }
-        DomainEvent::User(member) => users::apply(db, recorded, member, effects).await,
+    events: &[RecordedEvent],
+) -> Result<Effects, DbErr> {
+    let (user_ids, organization_ids) = Fold::ids(events);
+    let (users, organizations) = write::load(db, user_ids, organization_ids).await?;
+    let mut fold = Fold::new(users, organizations);
+    for event in events {
+        fold.apply(event)?;
     }
+    let (writes, effects) = fold.finish()?;
+    write::store(db, writes).await?;
+    Ok(effects)
 }
 
 /// Empties every read table (for a rebuild).
