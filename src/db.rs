@@ -19,6 +19,8 @@ use sea_orm::{
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const SQLITE_READERS: u32 = 8;
 const POSTGRES_CONNECTIONS: u32 = 20;
+/// The projector reads the log and writes one batch at a time.
+const PROJECTOR_CONNECTIONS: u32 = 2;
 /// Writers queue for SQLite's one write connection; under a burst of commands that queue
 /// may be long, so they wait longer than readers do.
 const SQLITE_WRITER_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -53,6 +55,29 @@ impl Pools {
         let reads = connect(url, SQLITE_READERS, timeout).await?;
         Ok(Self { reads, writes })
     }
+}
+
+/// Connections of the projector's own, for the projector's runtime: on Postgres a small pool
+/// that connects lazily, so its connections are made (and their I/O driven) by the runtime
+/// that uses them, not by the request handlers' runtime; SQLite's connections belong to no
+/// runtime (each has a thread of its own), so the projector shares `pools`.
+pub async fn projector_connection(
+    url: &str,
+    pools: &Pools,
+    timeout: Duration,
+) -> Result<DatabaseConnection, DbErr> {
+    if url.starts_with("sqlite:") {
+        return Ok(pools.writes.clone());
+    }
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(PROJECTOR_CONNECTIONS)
+        .min_connections(0)
+        .connect_lazy(true)
+        .sqlx_logging(false)
+        .acquire_timeout(timeout)
+        .connect_timeout(timeout);
+    Database::connect(options).await
 }
 
 async fn connect(

@@ -1,5 +1,6 @@
 //! Builds the application: databases, migrations, cache, projector, readiness and router;
-//! runs the HTTP server and the projector side by side under one shutdown signal.
+//! runs the HTTP server, and the projector on a thread and runtime of its own (with
+//! connections of its own on Postgres), under one shutdown signal.
 
 mod databases;
 mod readiness;
@@ -13,11 +14,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, oneshot, watch};
 
 use crate::auth::TokenKeys;
 use crate::command::CommandService;
 use crate::config::Config;
+use crate::db;
 use crate::event_log::EventLog;
 use crate::graphql::{self, Services};
 use crate::http::{self, HttpState};
@@ -50,6 +52,15 @@ impl Application {
             .context("reading the projector checkpoint")?;
         let (applied, applied_rx) = watch::channel(checkpoint.position);
         let log = EventLog::new(databases.command.reads.clone());
+        let timeout = config.database_timeout.into();
+        let projector_log =
+            db::projector_connection(&config.database_url, &databases.command, timeout)
+                .await
+                .context("opening the projector's connections to the command database")?;
+        let projector_read =
+            db::projector_connection(config.read_database_url(), &databases.read, timeout)
+                .await
+                .context("opening the projector's connections to the read database")?;
         let cache = Arc::new(UserCache::new(config.cache_capacity));
         let feed = ChangeFeed::new(config.change_buffer);
         let users = UserDirectory::new(
@@ -80,8 +91,8 @@ impl Application {
             progress: progress.clone(),
         };
         let projector = Projector {
-            log,
-            read_db: databases.read.writes.clone(),
+            log: EventLog::new(projector_log),
+            read_db: projector_read,
             read_url: config.read_database_url().to_owned(),
             command_url: config.database_url.clone(),
             mirror: Mirror {
@@ -142,7 +153,7 @@ impl Application {
             shutdown.await;
             let _ = stop.send(true);
         });
-        let projector = tokio::spawn(self.projector.run(wait_for_stop()));
+        let projector = run_on_its_own_thread(self.projector, wait_for_stop())?;
         let grace = wait_for_stop();
         let server = axum::serve(self.listener, http::router(self.state))
             .with_graceful_shutdown(wait_for_stop());
@@ -153,4 +164,24 @@ impl Application {
         let _ = projector.await;
         served
     }
+}
+
+/// Runs the projector on a thread and runtime of its own, so busy request handlers cannot
+/// starve it (and it cannot slow them beyond its share of the CPU). Resolves when it ends.
+fn run_on_its_own_thread(
+    projector: Projector,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<oneshot::Receiver<()>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .thread_name("rosterql-projector")
+        .build()?;
+    let (ended, end) = oneshot::channel();
+    std::thread::Builder::new()
+        .name("rosterql-projector".to_owned())
+        .spawn(move || {
+            runtime.block_on(projector.run(stop));
+            let _ = ended.send(());
+        })?;
+    Ok(end)
 }
