@@ -23,8 +23,8 @@ impl EventLog {
     }
 
     /// The session whose open transaction is the oldest (it holds every newer event back
-    /// from the projector), described for the log; None on SQLite or when there is none.
-    pub async fn horizon_holder(&self) -> Result<Option<String>, DbErr> {
+    /// from the projector); None on SQLite or when there is none.
+    pub async fn horizon_holder(&self) -> Result<Option<HorizonHolder>, DbErr> {
         let db = self.connection();
         if db.get_database_backend() != DbBackend::Postgres {
             return Ok(None);
@@ -40,6 +40,20 @@ impl EventLog {
         let row = db
             .query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
             .await?;
-        row.map(|row| row.try_get("", "holder")).transpose()
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        Ok(Some(HorizonHolder {
+            pid: row.try_get("", "pid")?,
+            description: row.try_get("", "holder")?,
+        }))
     }
+}
+
+/// A session holding the horizon back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HorizonHolder {
+    pub pid: i32,
+    /// Who it is, for the log: pid, user, database, application, state, how long open.
+    pub description: String,
 }

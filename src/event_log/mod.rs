@@ -11,6 +11,7 @@ mod cluster;
 mod position;
 mod reader;
 
+pub use cluster::HorizonHolder;
 pub use position::Position;
 
 /// The `LISTEN`/`NOTIFY` channel (on the command database, Postgres) that says "a command

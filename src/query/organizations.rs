@@ -1,5 +1,8 @@
 //! Reading organizations: by id, by slug, and as pages in creation order.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -22,6 +25,24 @@ impl OrganizationDirectory {
             .one(&self.db)
             .await?
             .map(OrganizationProfile::from))
+    }
+
+    /// The organizations of `ids` that exist (one query).
+    pub async fn by_ids(
+        &self,
+        ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, Arc<OrganizationProfile>>, QueryError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = Entity::find()
+            .filter(Column::Id.is_in(ids.iter().copied()))
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.id, Arc::new(OrganizationProfile::from(row))))
+            .collect())
     }
 
     pub async fn by_slug(&self, slug: &str) -> Result<Option<OrganizationProfile>, QueryError> {

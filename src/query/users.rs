@@ -1,5 +1,6 @@
 //! Reading users: by id (through the cache), by email, and as filtered, ordered pages.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, LikeExpr};
@@ -70,6 +71,24 @@ impl UserDirectory {
         let profile = Arc::new(UserProfile::try_from(row)?);
         self.cache.fill(profile.clone(), generation, built_at).await;
         Ok(Some(profile))
+    }
+
+    /// The users of `ids` that exist, as the read tables hold them now (one query; the
+    /// cache is neither read nor filled).
+    pub async fn by_ids(
+        &self,
+        ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, Arc<UserProfile>>, QueryError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = Entity::find()
+            .filter(Column::Id.is_in(ids.iter().copied()))
+            .all(&self.db)
+            .await?;
+        rows.into_iter()
+            .map(|row| Ok((row.id, Arc::new(UserProfile::try_from(row)?))))
+            .collect()
     }
 
     /// `email` is matched as stored: trimmed and lower-cased.

@@ -8,6 +8,7 @@
 //! that falls behind the broadcast buffer, or misses a batch the projector could not
 //! publish, is caught up the same way.
 
+mod current;
 mod feed;
 mod stream;
 

@@ -7,8 +7,8 @@ use futures_util::Stream;
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::feed::{ChangeFeed, Published};
-use super::{Change, ChangeFilter, Subject};
-use crate::event_log::{EventLog, Position, RecordedEvent};
+use super::{Change, ChangeFilter};
+use crate::event_log::{EventLog, Position};
 use crate::query::{OrganizationDirectory, QueryError, ReadProgress, UserDirectory};
 
 const REPLAY_BATCH: u64 = 200;
@@ -105,40 +105,15 @@ impl Listener {
             self.replay_until = None;
             return Ok(());
         }
-        for recorded in events {
-            self.seen = recorded.position;
-            if self.filter.matches(&Change::describe(&recorded)) {
-                let change = self.source.with_current_state(&recorded).await?;
-                self.ready.push_back(Arc::new(change));
-            }
+        let matching: Vec<_> = events
+            .iter()
+            .filter(|recorded| self.filter.matches(&Change::describe(recorded)))
+            .collect();
+        let changes = self.source.with_current_state(&matching).await?;
+        self.ready.extend(changes.into_iter().map(Arc::new));
+        if let Some(last) = events.last() {
+            self.seen = last.position;
         }
         Ok(())
-    }
-}
-
-impl ChangeStream {
-    /// The change `recorded` describes, with the read side's current state.
-    pub(crate) async fn with_current_state(
-        &self,
-        recorded: &RecordedEvent,
-    ) -> Result<Change, QueryError> {
-        let mut change = Change::describe(recorded);
-        let position = change.position;
-        match &mut change.subject {
-            Subject::User { user_id, user, .. } => {
-                *user = self.users.by_id(*user_id, position).await?
-            }
-            Subject::Organization {
-                organization_id,
-                organization,
-            } => {
-                *organization = self
-                    .organizations
-                    .by_id(*organization_id)
-                    .await?
-                    .map(Arc::new);
-            }
-        }
-        Ok(change)
     }
 }

@@ -133,9 +133,8 @@ impl Projector {
                 Some(events) => events,
                 None => self.read_between(from, to).await?,
             };
-            for recorded in &events {
-                changes.push(self.changes.with_current_state(recorded).await?);
-            }
+            let events: Vec<_> = events.iter().collect();
+            changes = self.changes.with_current_state(&events).await?;
         }
         self.mirror.landed(to, stale.into_updates(), changes).await;
         Ok(())

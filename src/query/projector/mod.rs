@@ -14,6 +14,7 @@ mod announcement;
 mod apply;
 mod checkpoint;
 mod follower;
+mod held_back;
 mod leadership;
 mod mirror;
 mod notices;
@@ -21,7 +22,7 @@ mod notices;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
@@ -29,6 +30,7 @@ use tokio::sync::Notify;
 
 use self::announcement::CHANNEL as ANNOUNCEMENTS;
 use self::announcement::{Announcement, StaleEntries};
+use self::held_back::HeldBack;
 use self::notices::Notices;
 use super::QueryError;
 use super::cache::CacheUpdate;
@@ -47,10 +49,6 @@ const BLOCKED_RETRY: Duration = Duration::from_millis(5);
 const ERROR_BACKOFF: Duration = Duration::from_millis(500);
 /// How long the projector waits before looking again at a log it refused.
 const REFUSED_RETRY: Duration = Duration::from_secs(10);
-/// How long events may be held back by an open transaction before the log names it, and
-/// how often it names it again.
-const HELD_BACK_WARNING: Duration = Duration::from_secs(1);
-const HELD_BACK_REPEAT: Duration = Duration::from_secs(10);
 
 /// What a batch did besides writing rows, done once it has committed.
 #[derive(Default)]
@@ -335,38 +333,6 @@ fn rebuild_announced(heard: notices::Heard) -> Option<Position> {
     };
     let announcement = Announcement::parse(&payload).ok()?;
     announcement.rebuilt.then_some(announcement.to)
-}
-
-/// How long events have been held back by an open transaction, to name it in the log.
-#[derive(Default)]
-struct HeldBack {
-    since: Option<Instant>,
-    named_at: Option<Instant>,
-}
-
-impl HeldBack {
-    async fn note(&mut self, log: &EventLog) {
-        let since = *self.since.get_or_insert_with(Instant::now);
-        let due = self
-            .named_at
-            .is_none_or(|named| named.elapsed() >= HELD_BACK_REPEAT);
-        if since.elapsed() < HELD_BACK_WARNING || !due {
-            return;
-        }
-        self.named_at = Some(Instant::now());
-        match log.horizon_holder().await {
-            Ok(Some(holder)) => tracing::warn!(
-                held_for = ?since.elapsed(),
-                "newer events are held back by an open transaction: {holder}"
-            ),
-            Ok(None) => {}
-            Err(error) => tracing::warn!(%error, "cannot name the transaction holding events back"),
-        }
-    }
-
-    fn clear(&mut self) {
-        *self = Self::default();
-    }
 }
 
 /// Applies `events` in order on `txn`; returns what to do once it commits.
