@@ -137,7 +137,7 @@ impl Load {
 
     /// A request to instance `index` (up at `generation`) got no good answer: excused when
     /// the instance was killed meanwhile (then true: the command may or may not have
-    /// committed), else a failure.
+    /// committed), else a failure (naming the exit status if its process went away).
     fn failed(&self, index: usize, generation: u64, what: String) -> bool {
         let killed = self.view.moved_since(index, generation);
         self.tally(|tally| {
@@ -146,7 +146,7 @@ impl Load {
             } else {
                 tally
                     .failures
-                    .push(format!("{} (up): {what}", self.view.name(index)));
+                    .push(format!("{}: {what}", self.view.up_or_exited(index)));
             }
         });
         killed
@@ -401,7 +401,10 @@ async fn read_models(view: &ClusterView) -> Result<Vec<Value>, String> {
             .state(index)
             .endpoint
             .ok_or_else(|| format!("{} is down", view.name(index)))?;
-        let body = view.graphql(&endpoint, &[], READ_MODEL, json!({})).await?;
+        let body = view
+            .graphql(&endpoint, &[], READ_MODEL, json!({}))
+            .await
+            .map_err(|why| format!("{}: {why}", view.up_or_exited(index)))?;
         if body.get("errors").is_some() {
             return Err(format!("{}: {body}", view.name(index)));
         }
@@ -475,7 +478,7 @@ async fn takeover(cluster: &Cluster, killed: usize, since: Instant) -> (Duration
             };
             let leader = match view.graphql(&endpoint, &[], READ_MODEL, json!({})).await {
                 Ok(body) => body["data"]["readModel"]["leader"].clone(),
-                Err(why) => json!(why),
+                Err(why) => json!(format!("{}: {why}", view.up_or_exited(index))),
             };
             named.push(leader);
         }
@@ -542,7 +545,7 @@ async fn on_every_instance(
         let body = view
             .graphql(&endpoint, &[], query, variables.clone())
             .await
-            .unwrap_or_else(|why| panic!("{field} on {}: {why}", view.name(index)));
+            .unwrap_or_else(|why| panic!("{field} on {}: {why}", view.up_or_exited(index)));
         assert_no_errors(&body);
         answers.push(body["data"][field].clone());
     }
