@@ -19,14 +19,7 @@ const WAIT: Duration = Duration::from_secs(15);
 async fn unready_reason(app: &TestApp) -> String {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let response = app
-            .client
-            .get(format!("{}/readyz", app.address))
-            .send()
-            .await
-            .expect("the server answers");
-        let status = response.status().as_u16();
-        let body: Value = response.json().await.expect("a JSON body");
+        let (status, body) = app.readiness().await;
         if status == 503 {
             return body["reason"].as_str().unwrap_or_default().to_owned();
         }

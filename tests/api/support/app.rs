@@ -182,6 +182,19 @@ impl TestApp {
         }
     }
 
+    /// GETs `path` (`/readyz`, `/metrics`, …).
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
+        self.send(self.client.get(format!("{}{path}", self.address)))
+            .await
+    }
+
+    /// `/readyz`: its status and its JSON body.
+    pub(crate) async fn readiness(&self) -> (u16, Value) {
+        let response = self.get("/readyz").await;
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("a JSON body"))
+    }
+
     /// POSTs a GraphQL request with `token` (None: anonymous) and returns the JSON body.
     pub(crate) async fn gql_as(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
         self.post(
