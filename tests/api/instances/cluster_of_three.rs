@@ -7,7 +7,6 @@
 //! equal a rebuild from the event log, row by row.
 
 use std::collections::{HashMap, HashSet};
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -21,7 +20,7 @@ use tokio::time::Instant;
 
 use crate::support::{
     Backend, Cluster, ClusterView, Endpoint, FollowingListener, ListenerRecord, SeenChange,
-    TestDatabase, assert_no_errors, on_postgres, text, without_database,
+    TestDatabase, assert_no_errors, on_postgres, run_rosterql, text, without_database,
 };
 
 const NAMES: [&str; 3] = ["a", "b", "c"];
@@ -671,31 +670,6 @@ fn listener_problems(name: &str, record: &ListenerRecord, expected: &[SeenChange
         .collect()
 }
 
-/// Runs `rosterql` with `args`, the command side on `database_url` and the read side on
-/// `read_database_url`; it must succeed.
-async fn rosterql(database_url: &str, read_database_url: &str, args: &[&str]) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_rosterql"));
-    for (name, _) in std::env::vars() {
-        if name.starts_with("ROSTERQL_") || name == "RUST_LOG" {
-            command.env_remove(name);
-        }
-    }
-    command
-        .args(args)
-        .env("DATABASE_URL", database_url)
-        .env("READ_DATABASE_URL", read_database_url);
-    let output = tokio::task::spawn_blocking(move || command.output())
-        .await
-        .expect("the blocking task")
-        .expect("the binary runs");
-    assert!(
-        output.status.success(),
-        "rosterql {args:?}: exit {:?}: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 /// Every row of `table`, by id, every column.
 async fn rows(db: &DatabaseConnection, table: &str) -> Vec<JsonValue> {
     select(db, &format!("SELECT * FROM {table} ORDER BY id")).await
@@ -1000,7 +974,7 @@ async fn three_instances_on_one_database_survive_kill_9_of_the_leader_and_of_a_f
 
     // The read tables equal a rebuild from the log into a database of their own.
     let rebuilt = TestDatabase::create(Backend::Postgres).await;
-    rosterql(&database.url, &rebuilt.url, &["rebuild-projections"]).await;
+    run_rosterql(&database.url, Some(&rebuilt.url), &["rebuild-projections"]).await;
     let rebuilt_db = Database::connect(&rebuilt.url)
         .await
         .expect("the rebuilt database");

@@ -10,7 +10,8 @@ use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
 use crate::support::{
-    Backend, TestApp, TestDatabase, assert_no_errors, on_both_databases, on_postgres, test_config,
+    Backend, TestApp, TestDatabase, assert_no_errors, on_both_databases, on_postgres, run_rosterql,
+    test_config,
 };
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -90,13 +91,7 @@ async fn a_log_of_another_cluster_is_refused_until_the_read_side_is_rebuilt(app:
     nothing_is_projected(&app).await;
     app.stop().await;
 
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_rosterql"))
-        .arg("rebuild-projections")
-        .env("DATABASE_URL", &database.url)
-        .env_remove("READ_DATABASE_URL")
-        .output()
-        .expect("the binary runs");
-    assert!(status.status.success(), "{status:?}");
+    run_rosterql(&database.url, None, &["rebuild-projections"]).await;
     let app = TestApp::start(&test_config(&database)).await;
     app.settle().await;
     let body = app

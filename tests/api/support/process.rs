@@ -1,6 +1,7 @@
 //! The real `rosterql` binary serving in a process of its own, for what a server inside the
 //! test process cannot show: metrics of its own (the recorder is process-wide), its log, its
-//! configuration from the environment, an exit of its own.
+//! configuration from the environment, an exit of its own. And the binary run once, as an
+//! operator runs `rosterql migrate` or `rosterql rebuild-projections`.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -122,6 +123,35 @@ impl Drop for ServerProcess {
         let _ = child.kill();
         let _ = child.wait();
     }
+}
+
+/// Runs `rosterql args…` to its end (on a blocking thread), the command side on
+/// `database_url` and the read side on `read_database_url` (None: the same database), with
+/// nothing inherited from the environment that could change its configuration; it must
+/// succeed.
+pub(crate) async fn run_rosterql(
+    database_url: &str,
+    read_database_url: Option<&str>,
+    args: &[&str],
+) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rosterql"));
+    for name in CONFIGURATION {
+        command.env_remove(name);
+    }
+    command.args(args).env("DATABASE_URL", database_url);
+    if let Some(read_database_url) = read_database_url {
+        command.env("READ_DATABASE_URL", read_database_url);
+    }
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("the blocking task")
+        .expect("the binary runs");
+    assert!(
+        output.status.success(),
+        "rosterql {args:?}: exit {:?}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 /// A server process, shared so that any task may ask whether it has exited; it belongs to
