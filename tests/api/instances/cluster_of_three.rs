@@ -412,38 +412,47 @@ async fn read_models(view: &ClusterView) -> Result<Vec<Value>, String> {
     Ok(models)
 }
 
-/// Waits until every instance names itself, and all name one and the same leader among
-/// them; returns the leader's index.
-async fn one_leader(cluster: &Cluster) -> usize {
+/// Asks every instance's `readModel` until `settled` finds in them what it waits for, and
+/// returns that; fails the test with `never` after [`CATCH_UP`].
+async fn until_read_models<T>(
+    cluster: &Cluster,
+    never: &str,
+    settled: impl Fn(&[Value]) -> Option<T>,
+) -> T {
     let view = cluster.view();
     let deadline = Instant::now() + CATCH_UP;
     let mut last = Err("not asked yet".to_owned());
     while Instant::now() < deadline {
         last = read_models(&view).await;
-        if let Ok(models) = &last {
-            for (index, model) in models.iter().enumerate() {
-                assert_eq!(
-                    model["instance"],
-                    view.name(index),
-                    "readModel.instance: {model}"
-                );
-            }
-            let leader = models[0]["leader"].as_str().unwrap_or_default();
-            let agreed = models.iter().all(|model| model["leader"] == leader);
-            if let Some(index) = NAMES
-                .iter()
-                .position(|name| *name == leader)
-                .filter(|_| agreed)
-            {
-                return index;
-            }
+        if let Some(found) = last.as_deref().ok().and_then(&settled) {
+            return found;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!(
-        "the instances never agreed on one leader among {NAMES:?}: {last:?}\n{}",
-        cluster.logs(LOG_TAIL)
-    );
+    panic!("{never}: {last:?}\n{}", cluster.logs(LOG_TAIL));
+}
+
+/// Waits until every instance names itself, and all name one and the same leader among
+/// them; returns the leader's index.
+async fn one_leader(cluster: &Cluster) -> usize {
+    let view = cluster.view();
+    let never = format!("the instances never agreed on one leader among {NAMES:?}");
+    until_read_models(cluster, &never, |models| {
+        for (index, model) in models.iter().enumerate() {
+            assert_eq!(
+                model["instance"],
+                view.name(index),
+                "readModel.instance: {model}"
+            );
+        }
+        let leader = models[0]["leader"].as_str().unwrap_or_default();
+        let agreed = models.iter().all(|model| model["leader"] == leader);
+        NAMES
+            .iter()
+            .position(|name| *name == leader)
+            .filter(|_| agreed)
+    })
+    .await
 }
 
 /// After one leader: `rosterql_projector_leader` is 1 on it and 0 on the others.
@@ -507,27 +516,19 @@ async fn takeover(cluster: &Cluster, killed: usize, since: Instant) -> (Duration
 
 /// Waits until all instances report one position, equal to the head of the log; returns it.
 async fn converged(cluster: &Cluster) -> String {
-    let view = cluster.view();
-    let deadline = Instant::now() + CATCH_UP;
-    let mut last = Err("not asked yet".to_owned());
-    while Instant::now() < deadline {
-        last = read_models(&view).await;
-        if let Ok(models) = &last {
-            let head = &models[0]["headPosition"];
-            if models.iter().all(|model| {
+    let never = "the instances never caught up with the log together";
+    until_read_models(cluster, never, |models| {
+        let head = &models[0]["headPosition"];
+        models
+            .iter()
+            .all(|model| {
                 model["position"] == *head
                     && model["headPosition"] == *head
                     && model["lagEvents"] == 0
-            }) {
-                return text(head);
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!(
-        "the instances never caught up with the log together: {last:?}\n{}",
-        cluster.logs(LOG_TAIL)
-    );
+            })
+            .then(|| text(head))
+    })
+    .await
 }
 
 /// `field` of the answer to `query` from every instance, without a token; each must answer
@@ -597,6 +598,17 @@ async fn event_log(db: &DatabaseConnection) -> Vec<LoggedEvent> {
         .collect()
 }
 
+/// Adds `<how many> <what>, e.g. <the first five>` to `problems` when `found` is not empty.
+fn note<T: std::fmt::Debug>(problems: &mut Vec<String>, found: &[T], what: &str) {
+    if !found.is_empty() {
+        problems.push(format!(
+            "{} {what}, e.g. {:?}",
+            found.len(),
+            &found[..found.len().min(5)]
+        ));
+    }
+}
+
 /// What is wrong with what a listener received, against the log's user changes in order.
 fn listener_problems(name: &str, record: &ListenerRecord, expected: &[SeenChange]) -> Vec<String> {
     let seen = &record.seen;
@@ -606,13 +618,11 @@ fn listener_problems(name: &str, record: &ListenerRecord, expected: &[SeenChange
         *counts.entry(change.position.as_str()).or_default() += 1;
     }
     let duplicates: Vec<_> = counts.iter().filter(|(_, count)| **count > 1).collect();
-    if !duplicates.is_empty() {
-        problems.push(format!(
-            "{} positions received more than once, e.g. {:?}",
-            duplicates.len(),
-            &duplicates[..duplicates.len().min(5)]
-        ));
-    }
+    note(
+        &mut problems,
+        &duplicates,
+        "positions received more than once",
+    );
     let logged: HashSet<&str> = expected
         .iter()
         .map(|change| change.position.as_str())
@@ -622,25 +632,17 @@ fn listener_problems(name: &str, record: &ListenerRecord, expected: &[SeenChange
         .map(|change| change.position.as_str())
         .filter(|position| !counts.contains_key(position))
         .collect();
-    if !missing.is_empty() {
-        problems.push(format!(
-            "{} changes never received, e.g. {:?}",
-            missing.len(),
-            &missing[..missing.len().min(5)]
-        ));
-    }
+    note(&mut problems, &missing, "changes never received");
     let unknown: Vec<&str> = seen
         .iter()
         .map(|change| change.position.as_str())
         .filter(|position| !logged.contains(position))
         .collect();
-    if !unknown.is_empty() {
-        problems.push(format!(
-            "{} changes not in the log's user changes, e.g. {:?}",
-            unknown.len(),
-            &unknown[..unknown.len().min(5)]
-        ));
-    }
+    note(
+        &mut problems,
+        &unknown,
+        "changes not in the log's user changes",
+    );
     if let Some(at) = seen
         .windows(2)
         .position(|pair| order_key(&pair[0].position) >= order_key(&pair[1].position))
