@@ -200,8 +200,12 @@ async fn restart_under_load(mut cluster: ThrowawayPostgres, shutdown: Shutdown) 
             .map(|(app, name)| {
                 let log = app.log();
                 let tail = log.len().saturating_sub(40);
+                // A request that got no answer may be a server that went away.
+                let exited = app
+                    .exited()
+                    .map_or_else(String::new, |status| format!(" (exited: {status})"));
                 format!(
-                    "--- {name}: the last 40 log lines ---\n{}",
+                    "--- {name}{exited}: the last 40 log lines ---\n{}",
                     log[tail..].join("\n")
                 )
             })
