@@ -3,11 +3,11 @@
 use libtest_mimic::Trial;
 use serde_json::json;
 
-use super::{USER_BY_ID, content_type, get};
+use super::{USER_BY_ID, content_type};
 use crate::support::{TestApp, TestDatabase, assert_no_errors, counter, on_both_databases};
 
 async fn scrape(app: &TestApp) -> String {
-    let response = get(app, "/metrics").await;
+    let response = app.get("/metrics").await;
     assert_eq!(response.status().as_u16(), 200);
     let kind = content_type(&response);
     assert!(
@@ -40,7 +40,7 @@ async fn read_twice_and_miss_once(app: &TestApp, user_id: &serde_json::Value) {
 /// process of its own, so every count is this test's alone and can be exact.
 async fn the_first_scrape_shows_what_happened_before_it(database: TestDatabase) {
     let app = TestApp::spawn_process(database, &[]).await;
-    assert_eq!(get(&app, "/healthz").await.status().as_u16(), 200);
+    assert_eq!(app.get("/healthz").await.status().as_u16(), 200);
     app.organization_with_user().await;
     let first = snapshot(&app).await;
     assert_eq!(first("rosterql_http_requests_total", &HEALTHZ), 1.0);
@@ -59,7 +59,7 @@ async fn requests_commands_and_cache_lookups_are_counted_exactly(database: TestD
     let app = TestApp::spawn_process(database, &[]).await;
     let (_, created) = app.organization_with_user().await;
     let before = snapshot(&app).await;
-    assert_eq!(get(&app, "/healthz").await.status().as_u16(), 200);
+    assert_eq!(app.get("/healthz").await.status().as_u16(), 200);
     read_twice_and_miss_once(&app, &created["userId"]).await;
     let refused = app
         .gql_as(

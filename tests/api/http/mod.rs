@@ -3,8 +3,6 @@
 
 use libtest_mimic::Trial;
 
-use crate::support::TestApp;
-
 mod graphql_over_http;
 mod limits;
 mod metrics;
@@ -23,14 +21,6 @@ pub(crate) fn trials() -> Vec<Trial> {
 }
 
 const USER_BY_ID: &str = "query($id: ID!) { user(id: $id) { id name } }";
-
-pub(super) async fn get(app: &TestApp, path: &str) -> reqwest::Response {
-    app.client
-        .get(format!("{}{path}", app.address))
-        .send()
-        .await
-        .expect("the server answers")
-}
 
 pub(super) fn content_type(response: &reqwest::Response) -> String {
     response

@@ -7,17 +7,17 @@ use regex::Regex;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
-use super::{content_type, get};
+use super::content_type;
 use crate::support::{Backend, TestApp, on_both_databases, text};
 
 const WAIT: Duration = Duration::from_secs(15);
 
 async fn healthz_answers_200_while_the_process_serves(app: TestApp) {
-    assert_eq!(get(&app, "/healthz").await.status().as_u16(), 200);
+    assert_eq!(app.get("/healthz").await.status().as_u16(), 200);
 }
 
 async fn readyz_answers_200_with_json_when_the_databases_and_projector_run(app: TestApp) {
-    let response = get(&app, "/readyz").await;
+    let response = app.get("/readyz").await;
     assert_eq!(response.status().as_u16(), 200);
     let kind = content_type(&response);
     assert!(
@@ -57,14 +57,12 @@ async fn append_an_undecodable_event(app: &TestApp, organization_id: &str) {
 async fn readyz_answers_503_naming_the_projector_when_it_cannot_apply_the_log(app: TestApp) {
     let created = app.create_organization("acme", "Acme").await;
     app.settle().await;
-    assert_eq!(get(&app, "/readyz").await.status().as_u16(), 200);
+    assert_eq!(app.readiness().await.0, 200);
 
     append_an_undecodable_event(&app, &text(&created["organizationId"])).await;
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let response = get(&app, "/readyz").await;
-        let status = response.status().as_u16();
-        let body: Value = response.json().await.expect("a JSON body");
+        let (status, body) = app.readiness().await;
         if status == 503 {
             assert_eq!(body["status"], "unavailable", "{body}");
             let reason = body["reason"].as_str().unwrap_or_default();
@@ -79,11 +77,11 @@ async fn readyz_answers_503_naming_the_projector_when_it_cannot_apply_the_log(ap
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // Liveness is another matter: the process still serves.
-    assert_eq!(get(&app, "/healthz").await.status().as_u16(), 200);
+    assert_eq!(app.get("/healthz").await.status().as_u16(), 200);
 }
 
 async fn the_playground_is_served_with_only_local_assets(app: TestApp) {
-    let response = get(&app, "/").await;
+    let response = app.get("/").await;
     assert_eq!(response.status().as_u16(), 200);
     let kind = content_type(&response);
     assert!(kind.starts_with("text/html"), "content type {kind:?}");
@@ -122,7 +120,7 @@ async fn the_playground_is_served_with_only_local_assets(app: TestApp) {
     );
 
     for asset in assets {
-        let response = get(&app, &asset).await;
+        let response = app.get(&asset).await;
         assert_eq!(response.status().as_u16(), 200, "{asset}");
         let kind = content_type(&response);
         let expected = if asset.ends_with(".css") {

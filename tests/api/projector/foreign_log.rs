@@ -10,7 +10,8 @@ use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
 use crate::support::{
-    Backend, TestApp, TestDatabase, assert_no_errors, on_both_databases, on_postgres, test_config,
+    Backend, TestApp, TestDatabase, assert_no_errors, on_both_databases, on_postgres, run_rosterql,
+    test_config,
 };
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -19,14 +20,7 @@ const WAIT: Duration = Duration::from_secs(15);
 async fn unready_reason(app: &TestApp) -> String {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let response = app
-            .client
-            .get(format!("{}/readyz", app.address))
-            .send()
-            .await
-            .expect("the server answers");
-        let status = response.status().as_u16();
-        let body: Value = response.json().await.expect("a JSON body");
+        let (status, body) = app.readiness().await;
         if status == 503 {
             return body["reason"].as_str().unwrap_or_default().to_owned();
         }
@@ -97,13 +91,7 @@ async fn a_log_of_another_cluster_is_refused_until_the_read_side_is_rebuilt(app:
     nothing_is_projected(&app).await;
     app.stop().await;
 
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_rosterql"))
-        .arg("rebuild-projections")
-        .env("DATABASE_URL", &database.url)
-        .env_remove("READ_DATABASE_URL")
-        .output()
-        .expect("the binary runs");
-    assert!(status.status.success(), "{status:?}");
+    run_rosterql(&database.url, None, &["rebuild-projections"]).await;
     let app = TestApp::start(&test_config(&database)).await;
     app.settle().await;
     let body = app

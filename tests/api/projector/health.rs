@@ -12,22 +12,11 @@ use crate::support::{TestApp, TestDatabase, on_both_databases, on_postgres};
 
 const WAIT: Duration = Duration::from_secs(15);
 
-async fn readiness(app: &TestApp) -> (u16, Value) {
-    let response = app
-        .client
-        .get(format!("{}/readyz", app.address))
-        .send()
-        .await
-        .expect("the server answers");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("a JSON body"))
-}
-
 /// Polls `/readyz` until it answers `status`; returns the body.
 async fn readiness_becomes(app: &TestApp, status: u16) -> Value {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let (answered, body) = readiness(app).await;
+        let (answered, body) = app.readiness().await;
         if answered == status {
             return body;
         }
@@ -50,7 +39,7 @@ async fn readyz_is_503_while_the_read_side_trails_the_log_beyond_the_bound(datab
     let app = HoldableApp::start(database, &[("ROSTERQL_MAX_PROJECTION_LAG", "300ms")]).await;
     app.create_organization("acme", "Acme").await;
     app.settle().await;
-    assert_eq!(readiness(&app).await.0, 200);
+    assert_eq!(app.readiness().await.0, 200);
 
     let hold = app.hold().await;
     create_organization_unprojected(&app, "globex").await;

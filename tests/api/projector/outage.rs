@@ -8,20 +8,9 @@ use serde_json::{Value, json};
 
 use crate::support::{TestApp, error_code, on_postgres};
 
-async fn readiness(app: &TestApp) -> (u16, Value) {
-    let response = app
-        .client
-        .get(format!("{}/readyz", app.address))
-        .send()
-        .await
-        .expect("the server answers");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("a JSON body"))
-}
-
 async fn a_dropped_database_makes_the_server_unready_and_requests_unavailable(app: TestApp) {
     let (organization_id, user) = app.organization_with_user().await;
-    assert_eq!(readiness(&app).await, (200, json!({ "status": "ready" })));
+    assert_eq!(app.readiness().await, (200, json!({ "status": "ready" })));
 
     let url = app.database().url.clone();
     let (server, name) = url.rsplit_once('/').expect("a database URL");
@@ -33,7 +22,7 @@ async fn a_dropped_database_makes_the_server_unready_and_requests_unavailable(ap
         .await
         .expect("the database drops");
 
-    let (status, body) = readiness(&app).await;
+    let (status, body) = app.readiness().await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["status"], "unavailable");
     assert!(

@@ -2,8 +2,6 @@
 //! the projector kept, even when the read tables were damaged, over more events than one
 //! rebuild batch holds (500); and instances running beside a rebuild drop their caches.
 
-use std::process::Command;
-
 use libtest_mimic::Trial;
 use sea_orm::{
     ConnectionTrait, Database, DatabaseConnection, DbBackend, FromQueryResult, JsonValue, Statement,
@@ -12,7 +10,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::support::{
-    TestApp, TestDatabase, assert_no_errors, on_both_databases, on_postgres, test_config,
+    TestApp, TestDatabase, assert_no_errors, on_both_databases, on_postgres, run_rosterql,
+    test_config,
 };
 
 const ORGANIZATIONS: u32 = 10;
@@ -22,23 +21,6 @@ const READ_TABLES: [&str; 3] = [
     "user_profiles",
     "projector_checkpoints",
 ];
-
-/// Runs the binary with `args` on `database_url`; it must succeed.
-fn rosterql(database_url: &str, args: &[&str]) {
-    let output = Command::new(env!("CARGO_BIN_EXE_rosterql"))
-        .args(args)
-        .env_remove("READ_DATABASE_URL")
-        .env_remove("ROSTERQL_JWT_SECRET")
-        .env("DATABASE_URL", database_url)
-        .output()
-        .expect("the binary runs");
-    assert!(
-        output.status.success(),
-        "rosterql {args:?}: exit {:?}: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
 
 /// Every row of every read table, in a fixed order.
 async fn read_tables(db: &DatabaseConnection) -> Value {
@@ -112,9 +94,10 @@ async fn ids(app: &TestApp, list: &str) -> Vec<String> {
 async fn a_rebuild_restores_a_damaged_read_side_from_more_than_two_batches_of_events(
     database: TestDatabase,
 ) {
-    rosterql(&database.url, &["migrate"]);
-    rosterql(
+    run_rosterql(&database.url, None, &["migrate"]).await;
+    run_rosterql(
         &database.url,
+        None,
         &[
             "seed",
             "--organizations",
@@ -122,7 +105,8 @@ async fn a_rebuild_restores_a_damaged_read_side_from_more_than_two_batches_of_ev
             "--users",
             &USERS.to_string(),
         ],
-    );
+    )
+    .await;
     // Events besides creations: renames, a suspension, a deletion, on top of the seed.
     let app = TestApp::start(&test_config(&database)).await;
     app.settle().await;
@@ -186,7 +170,7 @@ async fn a_rebuild_restores_a_damaged_read_side_from_more_than_two_batches_of_ev
     }
     assert_ne!(read_tables(&db).await, before, "the damage shows");
 
-    rosterql(&database.url, &["rebuild-projections"]);
+    run_rosterql(&database.url, None, &["rebuild-projections"]).await;
     let after = read_tables(&db).await;
     for table in READ_TABLES {
         assert!(
@@ -244,7 +228,7 @@ async fn running_instances_drop_their_caches_when_the_read_side_is_rebuilt(datab
         assert_eq!(user_name(app, &id).await, "Damaged");
     }
 
-    rosterql(&database.url, &["rebuild-projections"]);
+    run_rosterql(&database.url, None, &["rebuild-projections"]).await;
     for app in [&leader, &follower] {
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
         while user_name(app, &id).await != name {

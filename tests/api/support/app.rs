@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::graphql::{self, assert_no_errors, text};
-use super::process::ServerProcess;
+use super::process::{ServerProcess, SharedChild};
 use super::{Backend, TestDatabase};
 
 pub(crate) const JWT_SECRET: &str = "rosterql-test-secret";
@@ -124,6 +124,28 @@ impl TestApp {
         }
     }
 
+    /// How the server ended, when it has: a server process's exit status, or that the
+    /// in-process server's task finished; None while it serves. For the message of a
+    /// request it did not answer.
+    pub(crate) fn exited(&self) -> Option<String> {
+        match &self.server {
+            Some(Server::Process(process)) => process.child().exited(),
+            Some(Server::InProcess { task, .. }) => task
+                .is_finished()
+                .then(|| "the server task finished".to_owned()),
+            None => None,
+        }
+    }
+
+    /// The server process (only for [`Self::spawn_process`]), for tasks that ask whether it
+    /// exited while they do not hold the app.
+    pub(crate) fn child(&self) -> SharedChild {
+        match &self.server {
+            Some(Server::Process(process)) => process.child(),
+            _ => panic!("only a server process has a process of its own"),
+        }
+    }
+
     /// The database a spawned server runs on.
     pub(crate) fn database(&self) -> &TestDatabase {
         self.database
@@ -144,6 +166,33 @@ impl TestApp {
             None => {}
         }
         self.database.take()
+    }
+
+    /// Sends `request` to the server: its response, whatever the status. A request it did
+    /// not answer fails the test, saying whether the server exited.
+    async fn send(&self, request: reqwest::RequestBuilder) -> reqwest::Response {
+        match request.send().await {
+            Ok(response) => response,
+            Err(error) => match self.exited() {
+                Some(status) => {
+                    panic!("the server did not answer, it exited ({status}): {error:?}")
+                }
+                None => panic!("the server did not answer: {error:?}"),
+            },
+        }
+    }
+
+    /// GETs `path` (`/readyz`, `/metrics`, …).
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
+        self.send(self.client.get(format!("{}{path}", self.address)))
+            .await
+    }
+
+    /// `/readyz`: its status and its JSON body.
+    pub(crate) async fn readiness(&self) -> (u16, Value) {
+        let response = self.get("/readyz").await;
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("a JSON body"))
     }
 
     /// POSTs a GraphQL request with `token` (None: anonymous) and returns the JSON body.
@@ -169,14 +218,12 @@ impl TestApp {
         content_type: &str,
         body: impl Into<reqwest::Body>,
     ) -> (u16, String) {
-        let response = self
+        let request = self
             .client
             .post(format!("{}/graphql", self.address))
             .header(reqwest::header::CONTENT_TYPE, content_type)
-            .body(body)
-            .send()
-            .await
-            .expect("the server answers");
+            .body(body);
+        let response = self.send(request).await;
         let status = response.status().as_u16();
         (status, response.text().await.expect("a body"))
     }
@@ -198,7 +245,7 @@ impl TestApp {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response = request.send().await.expect("the server answers");
+        let response = self.send(request).await;
         let status = response.status().as_u16();
         (status, response.json().await.expect("a JSON body"))
     }

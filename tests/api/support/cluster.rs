@@ -1,7 +1,8 @@
 //! Several named `rosterql serve` processes on one database, as an operator runs them: each
 //! instance has a slot that a kill -9 empties and a restart fills again (on a new port). Tasks
 //! that talk to the instances follow the slots, so they know which instance is up, and
-//! whether one they spoke to was killed meanwhile (its slot's generation moved).
+//! whether one they spoke to was killed meanwhile (its slot's generation moved) or exited by
+//! itself.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,19 +11,21 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use super::TestApp;
+use super::process::SharedChild;
 
 /// How long one request to an instance may take before it counts as failed.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// Where an instance listens, while it is up.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where an instance listens, while it is up, and its process.
+#[derive(Debug, Clone)]
 pub(crate) struct Endpoint {
     pub(crate) address: String,
     pub(crate) port: u16,
+    process: SharedChild,
 }
 
 /// One instance's slot: moves to a new generation on every kill and every restart.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub(crate) struct SlotState {
     pub(crate) generation: u64,
     /// None while the instance is down.
@@ -54,6 +57,24 @@ impl ClusterView {
     /// Whether the slot moved past `generation` (the instance was killed, maybe restarted).
     pub(crate) fn moved_since(&self, index: usize, generation: u64) -> bool {
         self.slots[index].borrow().generation != generation
+    }
+
+    /// How instance `index`'s process exited, when it did while its slot says it is up (the
+    /// test did not kill it): its exit status. None while it runs or while it is down.
+    pub(crate) fn exited(&self, index: usize) -> Option<String> {
+        self.state(index).endpoint?.process.exited()
+    }
+
+    /// Instance `index` as the failure of a request to it that no kill explains names it:
+    /// `b (up)`, or `b (up, yet its process exited: signal: 6 (SIGABRT))`.
+    pub(crate) fn up_or_exited(&self, index: usize) -> String {
+        match self.exited(index) {
+            None => format!("{} (up)", self.name(index)),
+            Some(status) => format!(
+                "{} (up, yet its process exited: {status})",
+                self.name(index)
+            ),
+        }
     }
 
     /// Follows slot `index`'s changes.
@@ -204,7 +225,11 @@ impl Cluster {
             .map(|(name, log)| (format!("{name} (killed)"), log.clone()));
         let running = self.apps.iter().enumerate().filter_map(|(index, app)| {
             let app = app.as_ref()?;
-            Some((format!("{} (running)", self.view.name(index)), app.log()))
+            let state = match app.exited() {
+                None => "running".to_owned(),
+                Some(status) => format!("not killed, exited: {status}"),
+            };
+            Some((format!("{} ({state})", self.view.name(index)), app.log()))
         });
         let mut logs = String::new();
         for (title, log) in killed.chain(running) {
@@ -242,5 +267,6 @@ fn endpoint(app: &TestApp) -> Endpoint {
     Endpoint {
         address: app.address.clone(),
         port: app.port,
+        process: app.child(),
     }
 }

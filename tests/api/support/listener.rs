@@ -106,8 +106,11 @@ async fn follow(
             _ = stopped.changed() => return,
         };
         if !view.moved_since(index, state.generation) {
+            let exited = view.exited(index).map_or_else(String::new, |status| {
+                format!(" (yet its process exited: {status})")
+            });
             record.lock().expect("the record").failures.push(format!(
-                "the subscription on {} (generation {}, after {after}) ended while it was up: {ended}",
+                "the subscription on {} (generation {}, after {after}) ended while it was up{exited}: {ended}",
                 view.name(index),
                 state.generation
             ));

@@ -28,12 +28,7 @@ impl TestApp {
     /// The current sum of counter `name` over the series whose labels include `labels`.
     /// Only a server process's counters are its own: in-process servers share one recorder.
     pub(crate) async fn counter(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
-        let response = self
-            .client
-            .get(format!("{}/metrics", self.address))
-            .send()
-            .await
-            .expect("the server answers");
+        let response = self.get("/metrics").await;
         counter(&response.text().await.expect("a text body"), name, labels)
     }
 }

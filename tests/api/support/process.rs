@@ -1,10 +1,11 @@
 //! The real `rosterql` binary serving in a process of its own, for what a server inside the
 //! test process cannot show: metrics of its own (the recorder is process-wide), its log, its
-//! configuration from the environment.
+//! configuration from the environment, an exit of its own. And the binary run once, as an
+//! operator runs `rosterql migrate` or `rosterql rebuild-projections`.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use regex::Regex;
@@ -29,7 +30,7 @@ const CONFIGURATION: [&str; 13] = [
 ];
 
 pub(super) struct ServerProcess {
-    child: Child,
+    child: SharedChild,
     pub(super) port: u16,
     log: Arc<Mutex<Vec<String>>>,
 }
@@ -56,14 +57,15 @@ impl ServerProcess {
                 command.env(name, value);
             }
         }
-        let mut child = command
+        let child = command
             .arg("serve")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .expect("the binary starts");
+        let child = SharedChild(Arc::new(Mutex::new(child)));
         let log = Arc::new(Mutex::new(Vec::new()));
-        let stderr = child.stderr.take().expect("a piped stderr");
+        let stderr = child.lock().stderr.take().expect("a piped stderr");
         let lines = log.clone();
         std::thread::spawn(move || {
             let escapes = Regex::new("\x1b\\[[0-9;]*m").expect("a pattern");
@@ -92,7 +94,7 @@ impl ServerProcess {
             if let Some(port) = port {
                 return port;
             }
-            if let Ok(Some(status)) = self.child.try_wait() {
+            if let Some(status) = self.child.exited() {
                 panic!("the server exited with {status}: {:#?}", self.log());
             }
             assert!(
@@ -108,11 +110,64 @@ impl ServerProcess {
     pub(super) fn log(&self) -> Vec<String> {
         self.log.lock().expect("the log").clone()
     }
+
+    /// The process, for any task to ask whether it has exited.
+    pub(super) fn child(&self) -> SharedChild {
+        self.child.clone()
+    }
 }
 
 impl Drop for ServerProcess {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let mut child = self.child.lock();
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// Runs `rosterql args…` to its end (on a blocking thread), the command side on
+/// `database_url` and the read side on `read_database_url` (None: the same database), with
+/// nothing inherited from the environment that could change its configuration; it must
+/// succeed.
+pub(crate) async fn run_rosterql(
+    database_url: &str,
+    read_database_url: Option<&str>,
+    args: &[&str],
+) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rosterql"));
+    for name in CONFIGURATION {
+        command.env_remove(name);
+    }
+    command.args(args).env("DATABASE_URL", database_url);
+    if let Some(read_database_url) = read_database_url {
+        command.env("READ_DATABASE_URL", read_database_url);
+    }
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("the blocking task")
+        .expect("the binary runs");
+    assert!(
+        output.status.success(),
+        "rosterql {args:?}: exit {:?}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A server process, shared so that any task may ask whether it has exited; it belongs to
+/// its [`ServerProcess`], which kills it when dropped.
+#[derive(Debug, Clone)]
+pub(crate) struct SharedChild(Arc<Mutex<Child>>);
+
+impl SharedChild {
+    /// The process's exit status once it has exited (`signal: 9 (SIGKILL)`,
+    /// `exit status: 101`); None while it runs, or when that cannot be told.
+    pub(crate) fn exited(&self) -> Option<String> {
+        let status = self.lock().try_wait().ok().flatten();
+        status.map(|status| status.to_string())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Child> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
