@@ -30,7 +30,7 @@ impl EventLog {
             return Ok(None);
         }
         let sql =
-            "SELECT format('pid %s (%s, database %s, application %L, %s, transaction open %s s)',
+            "SELECT pid, format('pid %s (%s, database %s, application %L, %s, transaction open %s s)',
                 pid, usename, datname, application_name, state,
                 round(extract(epoch FROM now() - xact_start)::numeric, 1)) AS holder
             FROM pg_stat_activity
