@@ -12,6 +12,7 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use serde_json::{Value, json};
 
 use super::succeeded;
+use crate::support::hold::HoldableApp;
 use crate::support::{
     Backend, TestApp, TestDatabase, WsClient, assert_no_errors, error_code, on_both_databases,
     text, user_changed,
@@ -149,14 +150,15 @@ async fn the_consistency_timeout_comes_from_the_environment(database: TestDataba
     );
 }
 
-/// Thirty renames committed by another process, published at once, as `app`'s listener
-/// sees them; returns the server's catch-up count afterwards.
-async fn catchups_after_a_flood(app: &TestApp) -> f64 {
+/// Thirty renames committed while the projector is held back, so they are published at
+/// once, as `app`'s listener sees them; returns the server's catch-up count afterwards.
+async fn catchups_after_a_flood(app: &HoldableApp) -> f64 {
     let (_, user) = app.organization_with_user().await;
     let user_id = text(&user["userId"]);
     let variables = json!({ "userId": user_id, "after": app.read_position().await });
     let mut listener =
         WsClient::subscribed(app, Some(&app.admin), &user_changed("event"), variables).await;
+    let hold = app.hold().await;
     let commands = app.database().command_service().await;
     for version in 1..=30 {
         let rename = RenameUser {
@@ -171,6 +173,7 @@ async fn catchups_after_a_flood(app: &TestApp) -> f64 {
             .await
             .expect("a rename");
     }
+    hold.release().await;
     for _ in 0..30 {
         let change: Value = listener.next_change("userChanged").await;
         assert_eq!(change["event"], "UserRenamed", "{change}");
@@ -182,13 +185,13 @@ async fn catchups_after_a_flood(app: &TestApp) -> f64 {
 async fn the_change_buffer_comes_from_the_environment(database: TestDatabase) {
     let backend = database.backend();
     // The default buffer (4096) holds a flood of thirty: no listener falls behind.
-    let app = TestApp::spawn_process(database, &[]).await;
+    let app = HoldableApp::start(database, &[]).await;
     assert_eq!(catchups_after_a_flood(&app).await, 0.0);
     drop(app);
 
     // ROSTERQL_CHANGE_BUFFER=2 does not: the listener falls behind and catches up.
     let database = TestDatabase::create(backend).await;
-    let app = TestApp::spawn_process(database, &[("ROSTERQL_CHANGE_BUFFER", "2")]).await;
+    let app = HoldableApp::start(database, &[("ROSTERQL_CHANGE_BUFFER", "2")]).await;
     assert!(catchups_after_a_flood(&app).await >= 1.0);
 }
 
