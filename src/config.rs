@@ -37,7 +37,8 @@ pub enum Command {
         #[arg(long, default_value = "rosterql-cli")]
         sub: String,
     },
-    /// Rebuild every read table from the event log, then swap it in (stop the server first).
+    /// Rebuild every read table from the event log, then swap it in (running instances on
+    /// Postgres drop their caches; on SQLite stop the server first).
     RebuildProjections,
     /// Fill the database through the command side.
     Seed {
