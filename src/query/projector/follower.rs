@@ -13,15 +13,37 @@ use std::time::Duration;
 
 use sea_orm::DbErr;
 
-use super::announcement::{Announcement, StaleEntries};
+use super::announcement::{Announcement, CHANNEL as ANNOUNCEMENTS, StaleEntries};
 use super::notices::{Heard, Notices};
-use super::{Projector, checkpoint};
+use super::{Lease, Projector, checkpoint};
 use crate::event_log::{Position, RecordedEvent};
 use crate::query::QueryError;
 
 const CATCH_UP_BATCH: u64 = 500;
 
 impl Projector {
+    /// Mirrors the leader's batches, trying for the lead every `leader_retry`.
+    pub(super) async fn follow_until_leading(&mut self) -> Lease {
+        // Listen first, then catch up (on the first thing heard): nothing committed in
+        // between goes unseen.
+        let mut announcements = Notices::listen(&self.read_url, ANNOUNCEMENTS);
+        let mut failing = false;
+        loop {
+            match self.leadership.try_lead(self.leader_retry).await {
+                Ok(Some(lease)) => return lease,
+                Ok(None) => failing = false,
+                Err(error) => {
+                    if !failing {
+                        tracing::warn!(%error, "cannot compete for the projector's lead; retrying");
+                    }
+                    failing = true;
+                }
+            }
+            self.follow_for(announcements.as_mut(), self.leader_retry)
+                .await;
+        }
+    }
+
     /// Mirrors the leader's batches for `period`, from announcements and, between them,
     /// from the checkpoint every poll interval.
     pub(super) async fn follow_for(&self, announcements: Option<&mut Notices>, period: Duration) {

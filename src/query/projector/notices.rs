@@ -52,6 +52,11 @@ impl Notices {
         Some(Self { heard, task })
     }
 
+    /// What was heard and not yet taken, without waiting.
+    pub(super) fn try_next(&mut self) -> Option<Heard> {
+        self.heard.try_recv().ok()
+    }
+
     /// The next thing heard.
     pub(super) async fn next(&mut self) -> Heard {
         // The task only ends when this is dropped, so the channel stays open.
