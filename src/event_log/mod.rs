@@ -7,16 +7,15 @@
 //! one still running (see [`reader`]), so an event whose transaction commits late is never
 //! skipped.
 
+mod appended;
 mod cluster;
 mod position;
 mod reader;
 
+pub use appended::{APPENDED_CHANNEL, relay_commits};
 pub use cluster::HorizonHolder;
 pub use position::Position;
 
-/// The `LISTEN`/`NOTIFY` channel (on the command database, Postgres) that says "a command
-/// appended events and committed".
-pub const APPENDED_CHANNEL: &str = "rosterql_events";
 pub use reader::{Batch, EventLog, Lag};
 
 use chrono::{DateTime, Utc};

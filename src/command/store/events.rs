@@ -6,18 +6,12 @@ use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
 use uuid::Uuid;
 
 use crate::domain::DomainEvent;
-use crate::event_log::{APPENDED_CHANNEL, EventMetadata, Position};
+use crate::event_log::{EventMetadata, Position};
 
-/// On Postgres the append also sends a notice on [`crate::event_log::APPENDED_CHANNEL`],
-/// delivered when the command commits: it wakes the leading projector, whichever instance
-/// it runs on, in the same round trip.
-const APPEND_POSTGRES: &str = "WITH appended AS (
-        INSERT INTO events
-        (aggregate_type, aggregate_id, aggregate_version, event_type, payload, metadata, recorded_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
-        RETURNING tx_id::text::bigint AS tx, position AS seq
-    )
-    SELECT tx, seq, pg_notify($8, '') FROM appended";
+const APPEND_POSTGRES: &str = "INSERT INTO events
+    (aggregate_type, aggregate_id, aggregate_version, event_type, payload, metadata, recorded_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7)
+    RETURNING tx_id::text::bigint AS tx, position AS seq";
 
 const APPEND_SQLITE: &str = "INSERT INTO events
     (aggregate_type, aggregate_id, aggregate_version, event_type, payload, metadata, recorded_at)
@@ -43,19 +37,19 @@ pub(in crate::command) async fn append(
     let unencodable = |error: serde_json::Error| DbErr::Json(error.to_string());
     let payload = event.to_json().map_err(unencodable)?;
     let metadata = serde_json::to_value(metadata).map_err(unencodable)?;
-    let mut values = vec![
-        event.aggregate_type().into(),
-        aggregate_id.into(),
-        version.into(),
-        event.name().into(),
-        payload.into(),
-        metadata.into(),
-        recorded_at.into(),
-    ];
-    if backend == DbBackend::Postgres {
-        values.push(APPENDED_CHANNEL.into());
-    }
-    let statement = Statement::from_sql_and_values(backend, sql, values);
+    let statement = Statement::from_sql_and_values(
+        backend,
+        sql,
+        [
+            event.aggregate_type().into(),
+            aggregate_id.into(),
+            version.into(),
+            event.name().into(),
+            payload.into(),
+            metadata.into(),
+            recorded_at.into(),
+        ],
+    );
     let row = txn
         .query_one_raw(statement)
         .await?

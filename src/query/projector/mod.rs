@@ -22,10 +22,12 @@ mod notices;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 use tokio::sync::Notify;
+use tokio_util::task::AbortOnDropHandle;
 
 use self::announcement::Announcement;
 use super::QueryError;
@@ -33,7 +35,7 @@ use super::cache::CacheUpdate;
 use super::changes::{Change, ChangeStream};
 use super::progress::ProjectorHealth;
 use crate::db;
-use crate::event_log::{EventLog, Position, RecordedEvent};
+use crate::event_log::{EventLog, Position, RecordedEvent, relay_commits};
 
 pub use checkpoint::{Checkpoint, load as load_checkpoint};
 pub use leadership::{Leadership, Lease, current_leader};
@@ -73,7 +75,13 @@ pub struct Projector {
     pub mirror: Mirror,
     /// For the current state of the changes this instance publishes while following.
     pub changes: ChangeStream,
+    /// Signalled by this process's commands after each commit.
+    pub commits: Arc<Notify>,
+    /// Wakes the projector when it leads (this process's commits, relayed).
     pub wake: Arc<Notify>,
+    /// Whether this instance leads now (so its commits need not be announced to a leader
+    /// elsewhere).
+    pub leading: Arc<AtomicBool>,
     pub poll_interval: Duration,
     pub leader_retry: Duration,
     pub health: ProjectorHealth,
@@ -97,6 +105,14 @@ impl Projector {
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
         let mut shutdown = std::pin::pin!(shutdown);
         metrics::gauge!("rosterql_projector_leader").set(0.0);
+        let relay = tokio::spawn(relay_commits(
+            self.commits.clone(),
+            self.wake.clone(),
+            self.leading.clone(),
+            self.log.clone(),
+        ));
+        // The relay ends with the projector.
+        let _relay = AbortOnDropHandle::new(relay);
         loop {
             let mut lease = tokio::select! {
                 biased;
@@ -108,7 +124,9 @@ impl Projector {
                 "this instance leads the projector"
             );
             metrics::gauge!("rosterql_projector_leader").set(1.0);
+            self.leading.store(true, Ordering::Release);
             let stop = self.lead(&mut lease, shutdown.as_mut()).await;
+            self.leading.store(false, Ordering::Release);
             metrics::gauge!("rosterql_projector_leader").set(0.0);
             match stop {
                 Stop::Shutdown => {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use sea_orm::sqlx::postgres::PgListener;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
+use tokio_util::task::AbortOnDropHandle;
 
 const RECONNECT_PAUSE: Duration = Duration::from_secs(1);
 
@@ -20,13 +20,7 @@ pub(super) enum Heard {
 
 pub(super) struct Notices {
     heard: mpsc::Receiver<Heard>,
-    task: JoinHandle<()>,
-}
-
-impl Drop for Notices {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    _task: AbortOnDropHandle<()>,
 }
 
 impl Notices {
@@ -49,7 +43,10 @@ impl Notices {
                 }
             }
         });
-        Some(Self { heard, task })
+        Some(Self {
+            heard,
+            _task: AbortOnDropHandle::new(task),
+        })
     }
 
     /// What was heard and not yet taken, without waiting.
