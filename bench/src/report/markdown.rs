@@ -220,12 +220,12 @@ pub(crate) fn render(results: &Results, rows: &[Row]) -> String {
                 sqlite.seed_seconds,
                 sqlite.peak_rss_mib.unwrap_or(0.0)
             );
-            out.push_str("| scenario | reads/s | p50 | p99 | max | errors | server CPU (cores) |\n|---|---|---|---|---|---|---|\n");
+            out.push_str("| scenario | reads/s | p50 | p99 | max | errors | server CPU (cores) | load gen CPU | other CPU |\n|---|---|---|---|---|---|---|---|---|\n");
             for (id, run) in &sqlite.runs {
                 if let Some(reads) = &run.reads {
                     let _ = writeln!(
                         out,
-                        "| {} (`{id}`) | {} | {} | {} | {} | {} | {:.1} s ({:.2}) |",
+                        "| {} (`{id}`) | {} | {} | {} | {} | {} | {:.1} s ({:.2}) | {:.1} s | {:.1} s |",
                         escape(&run.title),
                         count(reads.per_second),
                         ms(reads.p50_ms),
@@ -234,6 +234,8 @@ pub(crate) fn render(results: &Results, rows: &[Row]) -> String {
                         reads.errors(),
                         run.usage.server_cpu_s,
                         run.usage.server_cpu_s / run.usage.wall_s.max(1e-9),
+                        run.usage.bench_cpu_s,
+                        run.usage.other_cpu_s(),
                     );
                 }
             }
