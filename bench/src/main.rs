@@ -91,6 +91,19 @@ struct Report<'a> {
     targets: &'a [Row],
 }
 
+/// Writes `bench.json` and `bench.md` from what was measured so far; answers the Markdown.
+fn write_report(opts: &Options, results: &Results) -> anyhow::Result<String> {
+    let rows = targets::evaluate(results);
+    let json = serde_json::to_string_pretty(&Report {
+        results,
+        targets: &rows,
+    })?;
+    std::fs::write(opts.out.join("bench.json"), json)?;
+    let markdown = report::markdown::render(results, &rows);
+    std::fs::write(opts.out.join("bench.md"), &markdown)?;
+    Ok(markdown)
+}
+
 async fn bench(opts: Options) -> anyhow::Result<()> {
     std::fs::create_dir_all(&opts.out)
         .with_context(|| format!("creating {}", opts.out.display()))?;
@@ -126,19 +139,14 @@ async fn bench(opts: Options) -> anyhow::Result<()> {
             .notes
             .push(format!("the Postgres scenarios stopped early: {error:#}"));
     }
+    // Written now and again at the end: an interrupted run still leaves the Postgres figures.
+    write_report(&opts, &results)?;
     if opts.sqlite {
         results.sqlite = Some(Maybe::from_result(
             phase_sqlite::run(&opts, &rosterql).await,
         ));
     }
-    let rows = targets::evaluate(&results);
-    let json = serde_json::to_string_pretty(&Report {
-        results: &results,
-        targets: &rows,
-    })?;
-    std::fs::write(opts.out.join("bench.json"), json)?;
-    let markdown = report::markdown::render(&results, &rows);
-    std::fs::write(opts.out.join("bench.md"), &markdown)?;
+    let markdown = write_report(&opts, &results)?;
     println!("{markdown}");
     eprintln!(
         "rosterql-bench: wrote {} and {}",

@@ -243,7 +243,7 @@ pub(crate) fn render(results: &Results, rows: &[Row]) -> String {
         Some(Maybe::Unavailable { unavailable }) => {
             let _ = writeln!(out, "Unavailable: {}", escape(unavailable));
         }
-        None => out.push_str("Skipped (--no-sqlite).\n"),
+        None => out.push_str("Not run (--no-sqlite, or not reached yet).\n"),
     }
     out.push_str("\nCPU columns: seconds over the whole run including warm-up (cores = seconds ÷ wall time); Postgres counts the sessions on the benchmark's database plus the cluster's background processes; \"other\" is machine CPU not accounted to the server, Postgres or the load generator (other work on a shared machine). See BENCHMARKS.md.\n");
     out
