@@ -27,7 +27,10 @@ async fn a_command_on_a_follower_reaches_its_read_side_without_polling(database:
     let leader = start("first").await;
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
     while read_model(&leader).await["leader"] != "first" {
-        assert!(tokio::time::Instant::now() < deadline, "the first never led");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the first never led"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     let follower = start("second").await;
