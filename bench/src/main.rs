@@ -125,7 +125,7 @@ async fn bench(opts: Options) -> anyhow::Result<()> {
         git_commit: git_commit(&workspace),
         postgres: Backend::default(),
         pgbench: None,
-        pgbench_without_notify: None,
+        pgbench_with_notify: None,
         catch_up_after_pgbench: None,
         rebuild: None,
         postgraphile: None,

@@ -1,6 +1,7 @@
 //! The write baseline: `pgbench` running the SQL transaction a `renameUser` command runs —
-//! read the user and its version, update it with the version check, append the event (with
-//! the same `pg_notify` the service sends) — on the same database, 16 clients. Each client
+//! read the user and its version, update it with the version check, append the event — on
+//! the same database, 16 clients (and once more with a `pg_notify` inside the transaction,
+//! as the service once sent it, to show that lock's price). Each client
 //! works on its own users (a numbering kept in schema `rosterql_bench`, which the service
 //! never reads), so no transaction fails on a conflict. The events it appends are valid
 //! `UserRenamed` events: the service projects them when it next runs.
@@ -53,7 +54,7 @@ pub(crate) struct PgbenchResult {
 }
 
 /// Runs the script with `clients` clients for `seconds` on `database_url`; pgbench's files
-/// go to `dir`. Without `notify`, the append sends no `pg_notify` (every commit that
+/// go to `dir`. With `notify`, the append also sends a `pg_notify` (every commit that
 /// notified takes one cluster-wide lock in turn: the difference is that lock's price).
 pub(crate) async fn run(
     database_url: &str,
@@ -64,9 +65,9 @@ pub(crate) async fn run(
     dir: &Path,
 ) -> anyhow::Result<PgbenchResult> {
     let name = if notify {
-        "pgbench"
+        "pgbench-with-notify"
     } else {
-        "pgbench-without-notify"
+        "pgbench"
     };
     let script = dir.join(format!("{name}.sql"));
     let sql = SCRIPT.replace(

@@ -412,10 +412,10 @@ async fn run_on(
 
     // pgbench with the server stopped; the restarted projector then catches up on its events.
     results.pgbench = Some(Maybe::from_result(
-        run_pgbench(opts, &admin, url, true).await,
-    ));
-    results.pgbench_without_notify = Some(Maybe::from_result(
         run_pgbench(opts, &admin, url, false).await,
+    ));
+    results.pgbench_with_notify = Some(Maybe::from_result(
+        run_pgbench(opts, &admin, url, true).await,
     ));
     server = rosterql
         .serve(url, &out.join("rosterql-postgres-2.log"))
@@ -443,7 +443,7 @@ async fn run_pgbench(
     eprintln!(
         "bench: pgbench, {} clients{}",
         opts.writers,
-        if notify { "" } else { ", without pg_notify" }
+        if notify { ", with pg_notify" } else { "" }
     );
     let users = pgbench::prepare(admin).await?;
     let seconds = opts.duration.as_secs().max(1);

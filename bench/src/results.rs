@@ -96,8 +96,8 @@ pub(crate) struct Results {
     pub git_commit: Option<String>,
     pub postgres: Backend,
     pub pgbench: Option<Maybe<PgbenchResult>>,
-    /// The same transaction without the `pg_notify` (reported, no target).
-    pub pgbench_without_notify: Option<Maybe<PgbenchResult>>,
+    /// The same transaction with a `pg_notify` inside it (reported, no target).
+    pub pgbench_with_notify: Option<Maybe<PgbenchResult>>,
     /// The projector catching up on pgbench's events after being stopped during it.
     pub catch_up_after_pgbench: Option<Maybe<CatchUp>>,
     pub rebuild: Option<Maybe<Rebuild>>,

@@ -171,8 +171,8 @@ pub(crate) fn render(results: &Results, rows: &[Row]) -> String {
     for (name, pgbench) in [
         ("pgbench of the rename transaction", &results.pgbench),
         (
-            "the same without pg_notify",
-            &results.pgbench_without_notify,
+            "the same with a pg_notify inside the transaction",
+            &results.pgbench_with_notify,
         ),
     ] {
         if let Some(Maybe::Measured(pgbench)) = pgbench {
@@ -191,8 +191,8 @@ pub(crate) fn render(results: &Results, rows: &[Row]) -> String {
     for (name, reason) in [
         ("pgbench", unavailable(&results.pgbench)),
         (
-            "pgbench without pg_notify",
-            unavailable(&results.pgbench_without_notify),
+            "pgbench with pg_notify",
+            unavailable(&results.pgbench_with_notify),
         ),
         ("PostGraphile", unavailable(&results.postgraphile)),
         ("rebuild-projections", unavailable(&results.rebuild)),
