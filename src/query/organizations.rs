@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::pagination::{Ordering, Page, PageRequest, fetch_page, timestamp_key, timestamp_value};
 use super::store::organization_profiles::{Column, Entity, Model};
+use super::store::rows_with_ids;
 use super::{OrganizationProfile, QueryError};
 
 #[derive(Clone)]
@@ -32,13 +33,7 @@ impl OrganizationDirectory {
         &self,
         ids: &[Uuid],
     ) -> Result<HashMap<Uuid, Arc<OrganizationProfile>>, QueryError> {
-        if ids.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let rows = Entity::find()
-            .filter(Column::Id.is_in(ids.iter().copied()))
-            .all(&self.db)
-            .await?;
+        let rows = rows_with_ids::<Entity>(&self.db, Column::Id, ids).await?;
         Ok(rows
             .into_iter()
             .map(|row| (row.id, Arc::new(OrganizationProfile::from(row))))

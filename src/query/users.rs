@@ -11,6 +11,7 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use super::pagination::{Ordering, Page, PageRequest, fetch_page, timestamp_key, timestamp_value};
+use super::store::rows_with_ids;
 use super::store::user_profiles::{Column, Entity, Model};
 use super::{QueryError, UserCache, UserProfile};
 use crate::domain::{MemberRole, UserStatus};
@@ -79,13 +80,7 @@ impl UserDirectory {
         &self,
         ids: &[Uuid],
     ) -> Result<HashMap<Uuid, Arc<UserProfile>>, QueryError> {
-        if ids.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let rows = Entity::find()
-            .filter(Column::Id.is_in(ids.iter().copied()))
-            .all(&self.db)
-            .await?;
+        let rows = rows_with_ids::<Entity>(&self.db, Column::Id, ids).await?;
         rows.into_iter()
             .map(|row| Ok((row.id, Arc::new(UserProfile::try_from(row)?))))
             .collect()

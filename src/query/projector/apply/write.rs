@@ -9,7 +9,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::fold::Writes;
-use crate::query::store::{organization_profiles as organizations, user_profiles as users};
+use crate::query::store::{
+    organization_profiles as organizations, rows_with_ids, user_profiles as users,
+};
 
 /// Rows per `INSERT`: 15 columns each stays well inside both backends' bound on parameters.
 const ROWS_PER_STATEMENT: usize = 500;
@@ -19,24 +21,10 @@ pub(super) async fn load(
     user_ids: Vec<Uuid>,
     organization_ids: Vec<Uuid>,
 ) -> Result<(Vec<users::Model>, Vec<organizations::Model>), DbErr> {
-    let users = match user_ids.is_empty() {
-        true => Vec::new(),
-        false => {
-            users::Entity::find()
-                .filter(users::Column::Id.is_in(user_ids))
-                .all(db)
-                .await?
-        }
-    };
-    let organizations = match organization_ids.is_empty() {
-        true => Vec::new(),
-        false => {
-            organizations::Entity::find()
-                .filter(organizations::Column::Id.is_in(organization_ids))
-                .all(db)
-                .await?
-        }
-    };
+    let users = rows_with_ids::<users::Entity>(db, users::Column::Id, &user_ids).await?;
+    let organizations =
+        rows_with_ids::<organizations::Entity>(db, organizations::Column::Id, &organization_ids)
+            .await?;
     Ok((users, organizations))
 }
 
