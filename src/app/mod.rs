@@ -110,17 +110,13 @@ impl Application {
             leadership: Leadership::new(config.read_database_url(), instance)
                 .context("reading the read database's URL")?,
         };
-        let state = HttpState {
-            schema: graphql::build_schema(services),
-            keys,
-            readiness: Readiness::new(
-                databases.command.reads,
-                databases.read.reads,
-                progress.clone(),
-                config.max_projection_lag.into(),
-            ),
-            progress,
-        };
+        let readiness = Readiness::new(
+            databases.command.reads,
+            databases.read.reads,
+            progress.clone(),
+            config.max_projection_lag.into(),
+        );
+        let state = HttpState::new(graphql::build_schema(services), keys, progress, readiness);
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;

@@ -18,11 +18,12 @@ pub(super) async fn handle(State(state): State<HttpState>, request: Request) -> 
     };
     let (method, headers) = (parts.method.clone(), parts.headers.clone());
     let request = Request::from_parts(parts, Body::from(body));
-    let request = match GraphQLBatchRequest::<Refusal>::from_request(request, &state).await {
+    let mut request = match GraphQLBatchRequest::<Refusal>::from_request(request, &state).await {
         Ok(request) => request.into_inner(),
         Err(refusal) => return refusal.into_response(),
     };
-    match preflight(&state, &method, &headers, &request).await {
+    state.documents.attach(&mut request);
+    match preflight(&state, &method, &headers, &mut request).await {
         Ok(context) => {
             let response = state.schema.execute_batch(request.data(context)).await;
             GraphQLResponse::from(response).into_response()

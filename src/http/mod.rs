@@ -3,6 +3,7 @@
 //! Every GraphQL request passes one [`preflight`] that turns it into a request context or a
 //! refusal; the handlers hold no database handles (readiness is a service of its own).
 
+mod documents;
 mod graphiql;
 mod graphql;
 mod health;
@@ -13,10 +14,14 @@ mod websocket;
 pub use metrics::prometheus;
 pub use preflight::Refusal;
 
+use std::ops::Deref;
+use std::sync::Arc;
+
 use axum::Router;
 use axum::middleware;
 use axum::routing::get;
 
+use self::documents::Documents;
 use crate::app::Readiness;
 use crate::auth::TokenKeys;
 use crate::graphql::RosterSchema;
@@ -25,13 +30,42 @@ use crate::query::ReadProgress;
 /// The largest GraphQL request body read (1 MiB); a larger one gets 413.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// What the handlers share.
+/// What the handlers share: one allocation, so handing it to a handler costs a reference
+/// count, not a copy of the token keys and services.
 #[derive(Clone)]
-pub struct HttpState {
-    pub schema: RosterSchema,
-    pub keys: TokenKeys,
-    pub progress: ReadProgress,
-    pub readiness: Readiness,
+pub struct HttpState(Arc<Shared>);
+
+pub struct Shared {
+    schema: RosterSchema,
+    keys: TokenKeys,
+    progress: ReadProgress,
+    readiness: Readiness,
+    documents: Documents,
+}
+
+impl HttpState {
+    pub fn new(
+        schema: RosterSchema,
+        keys: TokenKeys,
+        progress: ReadProgress,
+        readiness: Readiness,
+    ) -> Self {
+        Self(Arc::new(Shared {
+            schema,
+            keys,
+            progress,
+            readiness,
+            documents: Documents::new(),
+        }))
+    }
+}
+
+impl Deref for HttpState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 pub fn router(state: HttpState) -> Router {

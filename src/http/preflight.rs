@@ -99,9 +99,9 @@ pub(super) async fn preflight(
     state: &HttpState,
     method: &Method,
     headers: &HeaderMap,
-    request: &BatchRequest,
+    request: &mut BatchRequest,
 ) -> Result<RequestContext, Refusal> {
-    if method == Method::GET && request.iter().any(runs_a_mutation) {
+    if method == Method::GET && request.iter_mut().any(runs_a_mutation) {
         return Err(Refusal::MutationOverGet);
     }
     if let BatchRequest::Batch(requests) = request
@@ -145,12 +145,13 @@ fn request_id(headers: &HeaderMap) -> String {
 }
 
 /// True when the request would run a mutation (refused over GET: a link must not write).
-fn runs_a_mutation(request: &async_graphql::Request) -> bool {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+fn runs_a_mutation(request: &mut async_graphql::Request) -> bool {
+    let wanted = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
         return false;
     };
     document.operations.iter().any(|(name, operation)| {
-        let selected = match (&request.operation_name, name) {
+        let selected = match (&wanted, name) {
             (Some(wanted), Some(name)) => wanted == name.as_str(),
             (Some(_), None) => false,
             (None, _) => true,

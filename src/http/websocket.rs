@@ -65,7 +65,7 @@ async fn serve(socket: WebSocket, state: HttpState, protocol: WebSocketProtocols
     let rejection = Arc::new(Mutex::new(None::<ClientError>));
     let rejected = rejection.clone();
     let keys = state.keys.clone();
-    let outgoing = Protocol::new(state.schema, incoming, protocol)
+    let outgoing = Protocol::new(state.schema.clone(), incoming, protocol)
         .on_connection_init(move |payload| async move {
             let authorization = init_authorization(&payload);
             let caller = keys.caller(authorization.as_deref()).map_err(|error| {

@@ -1,0 +1,42 @@
+//! Parsed GraphQL documents, kept by their text. Dashboards send the same few queries over
+//! and over, and parsing one costs more than answering it from the user cache, so each text
+//! is parsed once. The cache is bounded by the bytes of text it holds; a document that does
+//! not parse is not kept (the schema parses it again and reports the error).
+
+use async_graphql::BatchRequest;
+use async_graphql::parser::parse_query;
+use async_graphql::parser::types::ExecutableDocument;
+use moka::sync::Cache;
+
+/// The most bytes of query text whose parsed documents are kept.
+const CAPACITY_BYTES: u64 = 4 * 1024 * 1024;
+
+#[derive(Clone)]
+pub(super) struct Documents(Cache<String, ExecutableDocument>);
+
+impl Documents {
+    pub(super) fn new() -> Self {
+        Self(
+            Cache::builder()
+                .weigher(|text: &String, _| u32::try_from(text.len()).unwrap_or(u32::MAX))
+                .max_capacity(CAPACITY_BYTES)
+                .build(),
+        )
+    }
+
+    /// Gives every request of `batch` its parsed document, from the cache when its text has
+    /// been seen before.
+    pub(super) fn attach(&self, batch: &mut BatchRequest) {
+        for request in batch.iter_mut() {
+            if request.query.is_empty() {
+                continue;
+            }
+            if let Some(document) = self.0.get(&request.query) {
+                request.set_parsed_query(document);
+            } else if let Ok(document) = parse_query(&request.query) {
+                self.0.insert(request.query.clone(), document.clone());
+                request.set_parsed_query(document);
+            }
+        }
+    }
+}
