@@ -4,9 +4,13 @@
 //! batch's announcement (on every other instance) updates it. Two guards keep it honest:
 //!
 //! - A reader that loaded a row just before a batch landed must not put that stale row back
-//!   after the batch's update: every update bumps a generation under a write lock, and a
-//!   reader's fill only lands (under the read lock) if the generation it saw before its
-//!   database read is still current.
+//!   after the batch's update. Every batch is a new generation, applied under a write lock;
+//!   the ids are spread over [`SLOTS`] slots, each remembering the last generation that
+//!   changed one of its ids. A reader's fill only lands (under the read lock) if no batch
+//!   since the generation it saw before its database read changed its id's slot, nor
+//!   changed rows it cannot name (an organization's members, a clear). So a busy projector
+//!   drops only the fills it raced, not every fill in flight; and the guard holds even when
+//!   the cache declines to keep a batch's own entry.
 //! - Every entry remembers the read-side position it was built at (for a fill, the position
 //!   this instance had applied before the database read), and a request that must see at
 //!   least some position (a consistency token) never gets an entry built before it.
@@ -25,6 +29,10 @@ use crate::event_log::{Position, RecordedEvent};
 
 /// An entry lives at most this long, a bound on staleness should anything go wrong.
 const TIME_TO_LIVE: Duration = Duration::from_secs(600);
+
+/// How many slots the ids are spread over for the fill guard: a fill is dropped when a
+/// batch during its read changed any id of its slot.
+const SLOTS: usize = 4096;
 
 /// What a batch changed, to be mirrored in the cache.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,8 +67,18 @@ struct Entry {
 
 pub struct UserCache {
     entries: Cache<Uuid, Entry>,
+    /// The batches applied so far.
     generation: AtomicU64,
+    /// Per slot, the generation that last changed one of its ids.
+    changed: Box<[AtomicU64]>,
+    /// The generation that last changed rows no update names one by one.
+    changed_unnamed: AtomicU64,
     updating: RwLock<()>,
+}
+
+fn slot(id: Uuid) -> usize {
+    // The low bits of a v7 id are random.
+    (id.as_u128() % SLOTS as u128) as usize
 }
 
 impl UserCache {
@@ -72,6 +90,8 @@ impl UserCache {
                 .support_invalidation_closures()
                 .build(),
             generation: AtomicU64::new(0),
+            changed: (0..SLOTS).map(|_| AtomicU64::new(0)).collect(),
+            changed_unnamed: AtomicU64::new(0),
             updating: RwLock::new(()),
         }
     }
@@ -94,11 +114,13 @@ impl UserCache {
     }
 
     /// Caches a row read from the database once the read side had applied `built_at`,
-    /// unless the cache was updated since `generation` was taken (the row might predate
-    /// that update).
+    /// unless a batch since `generation` was taken may have changed it (the row might
+    /// predate that change).
     pub async fn fill(&self, profile: Arc<UserProfile>, generation: u64, built_at: Position) {
         let _reading = self.updating.read().await;
-        if self.generation() == generation {
+        let changed_since = self.changed[slot(profile.id)].load(Ordering::Acquire) > generation
+            || self.changed_unnamed.load(Ordering::Acquire) > generation;
+        if !changed_since {
             let entry = Entry { profile, built_at };
             self.entries.insert(entry.profile.id, entry).await;
         }
@@ -107,17 +129,23 @@ impl UserCache {
     /// Mirrors a batch that brought the read side to `at`.
     pub async fn apply(&self, updates: Vec<CacheUpdate>, at: Position) {
         let _writing = self.updating.write().await;
+        let generation = self.generation() + 1;
         for update in updates {
             match update {
                 CacheUpdate::Put(profile) => {
+                    self.changed[slot(profile.id)].store(generation, Ordering::Release);
                     let entry = Entry {
                         profile,
                         built_at: at,
                     };
                     self.entries.insert(entry.profile.id, entry).await
                 }
-                CacheUpdate::Remove(id) => self.entries.invalidate(&id).await,
+                CacheUpdate::Remove(id) => {
+                    self.changed[slot(id)].store(generation, Ordering::Release);
+                    self.entries.invalidate(&id).await
+                }
                 CacheUpdate::RemoveMembersOf(organization_id) => {
+                    self.changed_unnamed.store(generation, Ordering::Release);
                     let members = self.entries.invalidate_entries_if(move |_, entry| {
                         entry.profile.organization.id == organization_id
                     });
@@ -128,14 +156,16 @@ impl UserCache {
                 }
             }
         }
-        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.generation.store(generation, Ordering::Release);
     }
 
     /// Empties the cache (the read side changed in ways no update names).
     pub async fn clear(&self) {
         let _writing = self.updating.write().await;
+        let generation = self.generation() + 1;
+        self.changed_unnamed.store(generation, Ordering::Release);
         self.entries.invalidate_all();
-        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.generation.store(generation, Ordering::Release);
     }
 }
 
@@ -199,6 +229,43 @@ mod tests {
         let read = profile(id, "ada", 2);
         cache.fill(read.clone(), generation, AT).await;
         assert_eq!(cache.get(id, Position::ORIGIN).await, Some(read));
+    }
+
+    #[tokio::test]
+    async fn a_fill_of_a_row_no_update_touched_lands() {
+        let cache = UserCache::new(100);
+        let read = profile(Uuid::now_v7(), "ada", 1);
+        let mut changed = Uuid::from_u128(read.id.as_u128() + 1);
+        let generation = cache.generation();
+        // A batch lands during the read, changing another user (in another slot) …
+        cache.apply(vec![CacheUpdate::Remove(changed)], AT).await;
+        // … so this fill is as fresh as it was: it lands.
+        cache.fill(read.clone(), generation, AT).await;
+        assert_eq!(
+            cache.get(read.id, Position::ORIGIN).await,
+            Some(read.clone())
+        );
+
+        // A user in the fill's own slot, changed during the read, drops it (the guard is
+        // by slot: it may drop a fill it need not, never keep one it must not).
+        changed = Uuid::from_u128(read.id.as_u128() + SLOTS as u128);
+        let other = profile(
+            Uuid::from_u128(read.id.as_u128() + 2 * SLOTS as u128),
+            "bob",
+            1,
+        );
+        let generation = cache.generation();
+        cache.apply(vec![CacheUpdate::Remove(changed)], AT).await;
+        cache.fill(other.clone(), generation, AT).await;
+        assert_eq!(cache.get(other.id, Position::ORIGIN).await, None);
+
+        // Renaming an organization changes rows no update names: every fill in flight drops.
+        let generation = cache.generation();
+        cache
+            .apply(vec![CacheUpdate::RemoveMembersOf(Uuid::now_v7())], AT)
+            .await;
+        cache.fill(other.clone(), generation, AT).await;
+        assert_eq!(cache.get(other.id, Position::ORIGIN).await, None);
     }
 
     #[tokio::test]
