@@ -135,6 +135,16 @@ pub struct Config {
         global = true
     )]
     pub database_timeout: humantime::Duration,
+    /// How many events the read side may trail an instance's writes by before its
+    /// mutations wait for it (at most a second each): the bound on projection lag at write
+    /// rates above what the projector keeps up with.
+    #[arg(
+        long,
+        env = "ROSTERQL_MAX_WRITE_AHEAD",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub max_write_ahead: u64,
 }
 
 impl Config {
@@ -153,6 +163,7 @@ impl Config {
             leader_retry: Duration::from_secs(1).into(),
             max_projection_lag: Duration::from_secs(30).into(),
             database_timeout: Duration::from_secs(5).into(),
+            max_write_ahead: 1000,
         }
     }
 

@@ -21,7 +21,7 @@ use crate::command::CommandService;
 use crate::config::Config;
 use crate::db;
 use crate::event_log::EventLog;
-use crate::graphql::{self, Services};
+use crate::graphql::{self, Services, WriteAdmission};
 use crate::http::{self, HttpState};
 use crate::query::projector::{self, Leadership, Mirror, Projector};
 use crate::query::{
@@ -85,6 +85,7 @@ impl Application {
         };
         let services = Services {
             commands: CommandService::new(databases.command.writes.clone(), committed.clone()),
+            admission: WriteAdmission::new(progress.clone(), config.max_write_ahead),
             changes: changes.clone(),
             users,
             organizations,

@@ -1,5 +1,6 @@
 //! What resolvers get from the context: the services, and who is asking.
 
+use super::admission::WriteAdmission;
 use crate::auth::Caller;
 use crate::command::{CommandContext, CommandService};
 use crate::event_log::{EventMetadata, Position};
@@ -9,6 +10,7 @@ use crate::query::{ChangeStream, OrganizationDirectory, ReadProgress, UserDirect
 #[derive(Clone)]
 pub struct Services {
     pub commands: CommandService,
+    pub admission: WriteAdmission,
     pub users: UserDirectory,
     pub organizations: OrganizationDirectory,
     pub progress: ReadProgress,

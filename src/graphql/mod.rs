@@ -5,6 +5,7 @@
 //! command through one generic path ([`mutation`]). Who may do what is decided here, from
 //! the [`RequestContext`] the HTTP layer attaches.
 
+mod admission;
 mod context;
 mod error;
 mod guard;
@@ -15,6 +16,7 @@ mod response_errors;
 mod subscription;
 mod types;
 
+pub use admission::WriteAdmission;
 pub use context::{RequestContext, Services};
 pub use error::{ClientError, ErrorCode};
 

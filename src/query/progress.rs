@@ -101,13 +101,28 @@ impl ReadProgress {
     /// Waits until the read side has applied `target` (a consistency token), at most the
     /// configured bound.
     pub async fn wait_for(&self, target: Position) -> Result<(), QueryError> {
-        let mut applied = self.applied.clone();
-        let reached = applied.wait_for(|position| *position >= target);
-        match tokio::time::timeout(self.consistency_timeout, reached).await {
-            Ok(Ok(_)) => Ok(()),
-            // Timed out, or the projector stopped for good.
-            Ok(Err(_)) | Err(_) => Err(QueryError::ConsistencyTimeout),
+        if self
+            .wait_until(|position| *position >= target, self.consistency_timeout)
+            .await
+        {
+            Ok(())
+        } else {
+            Err(QueryError::ConsistencyTimeout)
         }
+    }
+
+    /// Waits at most `bound` until the applied position satisfies `reached`; false when it
+    /// did not in time (or the projector stopped for good).
+    pub async fn wait_until(
+        &self,
+        reached: impl FnMut(&Position) -> bool,
+        bound: Duration,
+    ) -> bool {
+        let mut applied = self.applied.clone();
+        matches!(
+            tokio::time::timeout(bound, applied.wait_for(reached)).await,
+            Ok(Ok(_))
+        )
     }
 
     pub async fn status(&self) -> Result<ReadModelStatus, QueryError> {

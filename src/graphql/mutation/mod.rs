@@ -66,5 +66,8 @@ async fn run<I: CommandInput>(ctx: &Context<'_>, input: I) -> Result<CommandOutc
     let services = ctx
         .data::<Services>()
         .map_err(|_| ClientError::missing_services())?;
-    Ok(services.commands.execute(&context, command).await?)
+    services.admission.admit().await;
+    let outcome = services.commands.execute(&context, command).await?;
+    services.admission.committed(outcome.position);
+    Ok(outcome)
 }
