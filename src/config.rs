@@ -1,11 +1,12 @@
-//! Settings, from command-line flags and the matching environment variables.
+//! Settings, from command-line flags and the matching environment variables, and the
+//! check that refuses at start the ones the server cannot run with.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::auth::Role;
+use crate::auth::{MIN_SECRET_BYTES, Role};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://rosterql.db?mode=rwc";
 
@@ -66,7 +67,8 @@ pub struct Config {
         global = true
     )]
     pub bind: SocketAddr,
-    /// HS256 secret for bearer tokens [default: a random secret per start].
+    /// HS256 secret for bearer tokens, at least 32 bytes [default: a random secret per
+    /// start].
     #[arg(
         long,
         env = "ROSTERQL_JWT_SECRET",
@@ -168,5 +170,64 @@ impl Config {
         self.read_database_url
             .as_deref()
             .unwrap_or(&self.database_url)
+    }
+
+    /// Refuses what the server cannot run with: a JWT secret that is empty or shorter than
+    /// [`MIN_SECRET_BYTES`] (anyone could sign tokens with it).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        match self.jwt_secret.as_deref().map(str::len) {
+            Some(0) => return Err(ConfigError::EmptySecret),
+            Some(length) if length < MIN_SECRET_BYTES => {
+                return Err(ConfigError::ShortSecret(length));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// A setting the server refuses to start with, named as deployments set it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "ROSTERQL_JWT_SECRET (--jwt-secret) is set but empty: set a secret of at least \
+         {MIN_SECRET_BYTES} bytes, or unset it to sign with a random secret per start"
+    )]
+    EmptySecret,
+    #[error(
+        "ROSTERQL_JWT_SECRET (--jwt-secret) is {0} bytes long: it must be at least \
+         {MIN_SECRET_BYTES} bytes"
+    )]
+    ShortSecret(usize),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        Config::new("sqlite::memory:")
+    }
+
+    #[test]
+    fn the_defaults_are_valid() {
+        assert_eq!(config().validate(), Ok(()));
+    }
+
+    #[test]
+    fn a_secret_of_32_bytes_is_enough_and_a_shorter_or_empty_one_is_not() {
+        let with_secret = |secret: &str| {
+            let mut config = config();
+            config.jwt_secret = Some(secret.to_owned());
+            config.validate()
+        };
+        assert_eq!(with_secret(&"s".repeat(32)), Ok(()));
+        assert_eq!(
+            with_secret(&"s".repeat(31)),
+            Err(ConfigError::ShortSecret(31))
+        );
+        assert_eq!(with_secret(""), Err(ConfigError::EmptySecret));
+        // Bytes count, not characters: 16 two-byte characters are 32 bytes.
+        assert_eq!(with_secret(&"é".repeat(16)), Ok(()));
     }
 }
