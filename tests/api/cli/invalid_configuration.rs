@@ -26,6 +26,36 @@ fn an_empty_or_short_jwt_secret_is_refused_at_start() {
     }
 }
 
+fn zero_or_absurd_sizes_and_intervals_are_refused_at_start() {
+    let refused = [
+        ("ROSTERQL_CHANGE_BUFFER", "0"),
+        ("ROSTERQL_CHANGE_BUFFER", "1000000000"),
+        ("ROSTERQL_PROJECTOR_POLL", "0s"),
+        ("ROSTERQL_PROJECTOR_POLL", "1ms"),
+        ("ROSTERQL_PROJECTOR_POLL", "30days"),
+        ("ROSTERQL_CONSISTENCY_TIMEOUT", "0s"),
+        ("ROSTERQL_CONSISTENCY_TIMEOUT", "1day"),
+        ("ROSTERQL_CACHE_CAPACITY", "0"),
+        ("ROSTERQL_CACHE_CAPACITY", "18446744073709551615"),
+        ("ROSTERQL_LEADER_RETRY", "0s"),
+        ("ROSTERQL_LEADER_RETRY", "1year"),
+        ("ROSTERQL_MAX_PROJECTION_LAG", "0s"),
+        ("ROSTERQL_MAX_PROJECTION_LAG", "1year"),
+        ("ROSTERQL_DATABASE_TIMEOUT", "0s"),
+        ("ROSTERQL_DATABASE_TIMEOUT", "1year"),
+    ];
+    for (variable, value) in refused {
+        let stderr = refused_at_start(SERVE, &[(variable, value)]);
+        assert!(
+            stderr.contains(variable) && stderr.contains("it must be from"),
+            "{variable}={value}: {stderr}"
+        );
+    }
+}
+
 pub(super) fn trials() -> Vec<Trial> {
-    without_database!(an_empty_or_short_jwt_secret_is_refused_at_start,)
+    without_database!(
+        an_empty_or_short_jwt_secret_is_refused_at_start,
+        zero_or_absurd_sizes_and_intervals_are_refused_at_start,
+    )
 }
