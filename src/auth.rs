@@ -81,6 +81,10 @@ pub enum AccessError {
     EmailHidden,
 }
 
+/// The shortest secret accepted: an HS256 key is only as strong as its secret, and RFC 7518
+/// asks for one at least as long as the hash (256 bits).
+pub const MIN_SECRET_BYTES: usize = 32;
+
 /// Signs and checks tokens with one secret.
 #[derive(Clone)]
 pub struct TokenKeys {

@@ -1,11 +1,13 @@
-//! Settings, from command-line flags and the matching environment variables.
+//! Settings, from command-line flags and the matching environment variables, and the
+//! check that refuses at start the ones the server cannot run with.
 
 use std::net::SocketAddr;
+use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::auth::Role;
+use crate::auth::{MIN_SECRET_BYTES, Role};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://rosterql.db?mode=rwc";
 
@@ -66,7 +68,8 @@ pub struct Config {
         global = true
     )]
     pub bind: SocketAddr,
-    /// HS256 secret for bearer tokens [default: a random secret per start].
+    /// HS256 secret for bearer tokens, at least 32 bytes [default: a random secret per
+    /// start].
     #[arg(
         long,
         env = "ROSTERQL_JWT_SECRET",
@@ -179,5 +182,220 @@ impl Config {
         self.read_database_url
             .as_deref()
             .unwrap_or(&self.database_url)
+    }
+
+    /// Refuses what the server cannot run with: a JWT secret that is empty or shorter than
+    /// [`MIN_SECRET_BYTES`] (anyone could sign tokens with it), and sizes or intervals of zero
+    /// (a change buffer of none cannot be made, a poll every 0 s spins on the database) or
+    /// beyond any sensible deployment (a typo, not a wish).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        match self.jwt_secret.as_deref().map(str::len) {
+            Some(0) => return Err(ConfigError::EmptySecret),
+            Some(length) if length < MIN_SECRET_BYTES => {
+                return Err(ConfigError::ShortSecret(length));
+            }
+            _ => {}
+        }
+        within(
+            "ROSTERQL_CONSISTENCY_TIMEOUT (--consistency-timeout)",
+            *self.consistency_timeout,
+            CONSISTENCY_TIMEOUT,
+        )?;
+        within(
+            "ROSTERQL_PROJECTOR_POLL (--projector-poll)",
+            *self.projector_poll,
+            PROJECTOR_POLL,
+        )?;
+        within(
+            "ROSTERQL_CHANGE_BUFFER (--change-buffer)",
+            self.change_buffer,
+            CHANGE_BUFFER,
+        )?;
+        within(
+            "ROSTERQL_CACHE_CAPACITY (--cache-capacity)",
+            self.cache_capacity,
+            CACHE_CAPACITY,
+        )?;
+        within(
+            "ROSTERQL_LEADER_RETRY (--leader-retry)",
+            *self.leader_retry,
+            LEADER_RETRY,
+        )?;
+        within(
+            "ROSTERQL_MAX_PROJECTION_LAG (--max-projection-lag)",
+            *self.max_projection_lag,
+            MAX_PROJECTION_LAG,
+        )?;
+        within(
+            "ROSTERQL_DATABASE_TIMEOUT (--database-timeout)",
+            *self.database_timeout,
+            DATABASE_TIMEOUT,
+        )
+    }
+}
+
+const CONSISTENCY_TIMEOUT: RangeInclusive<Duration> =
+    Duration::from_millis(1)..=Duration::from_secs(5 * 60);
+const PROJECTOR_POLL: RangeInclusive<Duration> =
+    Duration::from_millis(10)..=Duration::from_secs(10 * 60);
+const CHANGE_BUFFER: RangeInclusive<usize> = 1..=1 << 20;
+const CACHE_CAPACITY: RangeInclusive<u64> = 1..=100_000_000;
+const LEADER_RETRY: RangeInclusive<Duration> =
+    Duration::from_millis(10)..=Duration::from_secs(10 * 60);
+const MAX_PROJECTION_LAG: RangeInclusive<Duration> =
+    Duration::from_millis(100)..=Duration::from_secs(24 * 3600);
+const DATABASE_TIMEOUT: RangeInclusive<Duration> =
+    Duration::from_millis(100)..=Duration::from_secs(5 * 60);
+
+/// A setting the server refuses to start with, named as deployments set it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "ROSTERQL_JWT_SECRET (--jwt-secret) is set but empty: set a secret of at least \
+         {MIN_SECRET_BYTES} bytes, or unset it to sign with a random secret per start"
+    )]
+    EmptySecret,
+    #[error(
+        "ROSTERQL_JWT_SECRET (--jwt-secret) is {0} bytes long: it must be at least \
+         {MIN_SECRET_BYTES} bytes"
+    )]
+    ShortSecret(usize),
+    #[error("{setting} is {value}: it must be from {min} to {max}")]
+    OutOfRange {
+        setting: &'static str,
+        value: String,
+        min: String,
+        max: String,
+    },
+}
+
+/// A setting's value as the refusal shows it: durations as they are written (`250ms`).
+trait Shown: PartialOrd + Copy {
+    fn shown(self) -> String;
+}
+
+impl Shown for Duration {
+    fn shown(self) -> String {
+        humantime::format_duration(self).to_string()
+    }
+}
+
+impl Shown for usize {
+    fn shown(self) -> String {
+        self.to_string()
+    }
+}
+
+impl Shown for u64 {
+    fn shown(self) -> String {
+        self.to_string()
+    }
+}
+
+/// `value`, the value of `setting`, must lie in `range`.
+fn within<T: Shown>(
+    setting: &'static str,
+    value: T,
+    range: RangeInclusive<T>,
+) -> Result<(), ConfigError> {
+    if range.contains(&value) {
+        return Ok(());
+    }
+    Err(ConfigError::OutOfRange {
+        setting,
+        value: value.shown(),
+        min: range.start().shown(),
+        max: range.end().shown(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        Config::new("sqlite::memory:")
+    }
+
+    #[test]
+    fn the_defaults_are_valid() {
+        assert_eq!(config().validate(), Ok(()));
+    }
+
+    #[test]
+    fn a_secret_of_32_bytes_is_enough_and_a_shorter_or_empty_one_is_not() {
+        let with_secret = |secret: &str| {
+            let mut config = config();
+            config.jwt_secret = Some(secret.to_owned());
+            config.validate()
+        };
+        assert_eq!(with_secret(&"s".repeat(32)), Ok(()));
+        assert_eq!(
+            with_secret(&"s".repeat(31)),
+            Err(ConfigError::ShortSecret(31))
+        );
+        assert_eq!(with_secret(""), Err(ConfigError::EmptySecret));
+        // Bytes count, not characters: 16 two-byte characters are 32 bytes.
+        assert_eq!(with_secret(&"é".repeat(16)), Ok(()));
+    }
+
+    #[test]
+    fn every_size_and_interval_is_refused_at_zero_and_beyond_its_bound() {
+        type Setter = fn(&mut Config, u64);
+        let settings: [(&str, Setter, u64); 7] = [
+            (
+                "ROSTERQL_CONSISTENCY_TIMEOUT",
+                |c, ms| c.consistency_timeout = millis(ms),
+                300_000,
+            ),
+            (
+                "ROSTERQL_PROJECTOR_POLL",
+                |c, ms| c.projector_poll = millis(ms),
+                600_000,
+            ),
+            (
+                "ROSTERQL_CHANGE_BUFFER",
+                |c, n| c.change_buffer = n as usize,
+                1 << 20,
+            ),
+            (
+                "ROSTERQL_CACHE_CAPACITY",
+                |c, n| c.cache_capacity = n,
+                100_000_000,
+            ),
+            (
+                "ROSTERQL_LEADER_RETRY",
+                |c, ms| c.leader_retry = millis(ms),
+                600_000,
+            ),
+            (
+                "ROSTERQL_MAX_PROJECTION_LAG",
+                |c, ms| c.max_projection_lag = millis(ms),
+                86_400_000,
+            ),
+            (
+                "ROSTERQL_DATABASE_TIMEOUT",
+                |c, ms| c.database_timeout = millis(ms),
+                300_000,
+            ),
+        ];
+        for (variable, set, largest) in settings {
+            let with = |value: u64| {
+                let mut config = config();
+                set(&mut config, value);
+                config.validate()
+            };
+            assert_eq!(with(largest), Ok(()), "{variable} at its largest");
+            for refused in [0, largest + 1] {
+                let Err(error) = with(refused) else {
+                    panic!("{variable} = {refused} was accepted");
+                };
+                assert!(error.to_string().starts_with(variable), "{error}");
+            }
+        }
+    }
+
+    fn millis(ms: u64) -> humantime::Duration {
+        Duration::from_millis(ms).into()
     }
 }

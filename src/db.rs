@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use sea_orm::sqlx::error::DatabaseError;
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::sqlx::sqlite::{SqliteError, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
     RuntimeErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
@@ -126,8 +126,13 @@ pub async fn relax_durability(txn: &DatabaseTransaction) -> Result<(), DbErr> {
 
 /// Postgres SQLSTATEs that mean the server went away or is going away.
 const POSTGRES_GONE: [&str; 4] = ["57P01", "57P02", "57P03", "53300"];
-/// SQLite result codes for a database that stayed locked past the busy timeout.
-const SQLITE_BUSY: [&str; 2] = ["5", "6"];
+/// SQLite's primary result codes for a database that was busy (`SQLITE_BUSY`) or locked
+/// (`SQLITE_LOCKED`). sqlx reports the extended code, whose low byte is the primary one:
+/// `SQLITE_BUSY_RECOVERY` (261), `SQLITE_BUSY_SNAPSHOT` (517), `SQLITE_BUSY_TIMEOUT` (773),
+/// `SQLITE_LOCKED_SHAREDCACHE` (262) and the rest are all worth a retry too.
+const SQLITE_BUSY: [i32; 2] = [5, 6];
+/// The bits of an extended result code that hold its primary code.
+const SQLITE_PRIMARY_CODE_MASK: i32 = 0xff;
 
 /// The database's own error inside `error`, when the database refused a statement.
 pub fn database_error(error: &DbErr) -> Option<&(dyn DatabaseError + 'static)> {
@@ -139,8 +144,8 @@ pub fn database_error(error: &DbErr) -> Option<&(dyn DatabaseError + 'static)> {
     }
 }
 
-/// True when the error means the database could not be reached or stayed locked (worth a
-/// retry), as opposed to a statement the database refused.
+/// True when the error means the database could not be reached or was busy or locked (worth
+/// a retry), as opposed to a statement the database refused.
 pub fn is_unavailable(error: &DbErr) -> bool {
     use sea_orm::sqlx::Error;
     let cause = match error {
@@ -151,11 +156,15 @@ pub fn is_unavailable(error: &DbErr) -> bool {
         _ => return false,
     };
     if let Some(database) = cause.as_database_error() {
-        return database.code().is_some_and(|code| {
-            code.starts_with("08")
-                || POSTGRES_GONE.contains(&code.as_ref())
-                || SQLITE_BUSY.contains(&code.as_ref())
-        });
+        let Some(code) = database.code() else {
+            return false;
+        };
+        return match database.try_downcast_ref::<SqliteError>() {
+            Some(_) => code
+                .parse::<i32>()
+                .is_ok_and(|extended| SQLITE_BUSY.contains(&(extended & SQLITE_PRIMARY_CODE_MASK))),
+            None => code.starts_with("08") || POSTGRES_GONE.contains(&code.as_ref()),
+        };
     }
     matches!(
         cause.as_ref(),
@@ -166,4 +175,72 @@ pub fn is_unavailable(error: &DbErr) -> bool {
             | Error::PoolClosed
             | Error::WorkerCrashed
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{DbBackend, Statement};
+
+    use super::*;
+
+    /// The code of the database's own error inside `error`.
+    fn code(error: &DbErr) -> String {
+        let database = database_error(error).unwrap();
+        database.code().unwrap().into_owned()
+    }
+
+    /// A write in a transaction whose snapshot another connection's commit has made stale:
+    /// SQLite refuses it with `SQLITE_BUSY_SNAPSHOT` (517) at once, without waiting.
+    #[tokio::test]
+    async fn a_stale_snapshot_on_sqlite_is_unavailable() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("busy.db").display());
+        let pools = Pools::open(&url, Duration::from_secs(5)).await.unwrap();
+        let other = connect(&url, 1, Duration::from_secs(5)).await.unwrap();
+        pools
+            .writes
+            .execute_unprepared("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1)")
+            .await
+            .unwrap();
+
+        let stale = pools.reads.begin().await.unwrap();
+        let read = Statement::from_string(DbBackend::Sqlite, "SELECT count(*) FROM t");
+        stale.query_one_raw(read).await.unwrap();
+        other
+            .execute_unprepared("INSERT INTO t VALUES (2)")
+            .await
+            .unwrap();
+        let error = stale
+            .execute_unprepared("INSERT INTO t VALUES (3)")
+            .await
+            .unwrap_err();
+
+        assert_eq!(code(&error), "517", "{error}");
+        assert!(is_unavailable(&error), "{error}");
+    }
+
+    /// A statement SQLite refuses for what it says (here a constraint) is no outage.
+    #[tokio::test]
+    async fn a_refused_statement_on_sqlite_is_not_unavailable() {
+        let pools = Pools::open("sqlite::memory:", Duration::from_secs(5))
+            .await
+            .unwrap();
+        pools
+            .writes
+            .execute_unprepared("CREATE TABLE t (x INTEGER PRIMARY KEY)")
+            .await
+            .unwrap();
+        let error = pools
+            .writes
+            .execute_unprepared("INSERT INTO t VALUES (1); INSERT INTO t VALUES (1)")
+            .await
+            .unwrap_err();
+
+        assert_eq!(
+            code(&error),
+            "1555",
+            "SQLITE_CONSTRAINT_PRIMARYKEY: {error}"
+        );
+        assert!(!is_unavailable(&error), "{error}");
+    }
 }

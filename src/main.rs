@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Parser;
 use rand::RngCore;
 use rosterql::app::{Application, Databases};
-use rosterql::auth::{Role, TokenKeys};
+use rosterql::auth::{MIN_SECRET_BYTES, Role, TokenKeys};
 use rosterql::command::CommandService;
 use rosterql::config::{Cli, Command, Config};
 use rosterql::event_log::EventLog;
@@ -25,6 +25,10 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    if let Err(error) = cli.config.validate() {
+        tracing::error!("{error}");
+        return ExitCode::from(2);
+    }
     match run(cli.command.unwrap_or(Command::Serve), cli.config).await {
         Ok(code) => code,
         Err(error) => {
@@ -87,7 +91,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let keys = match config.jwt_secret.as_deref() {
         Some(secret) => TokenKeys::new(secret.as_bytes()),
         None => {
-            let mut secret = [0u8; 32];
+            let mut secret = [0u8; MIN_SECRET_BYTES];
             rand::rng().fill_bytes(&mut secret);
             let keys = TokenKeys::new(&secret);
             let token = keys

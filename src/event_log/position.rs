@@ -28,17 +28,28 @@ impl fmt::Display for Position {
 #[error("not a valid position")]
 pub struct InvalidPosition;
 
+/// Only the form [`Display`](fmt::Display) writes is a position: `<tx>.<seq>`, each part
+/// in decimal without sign, spaces or leading zeros. Anything else is no string this server
+/// handed out, however it would read as numbers.
 impl FromStr for Position {
     type Err = InvalidPosition;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let (tx, seq) = text.split_once('.').ok_or(InvalidPosition)?;
-        let tx = tx.parse::<i64>().map_err(|_| InvalidPosition)?;
-        let seq = seq.parse::<i64>().map_err(|_| InvalidPosition)?;
-        if tx < 0 || seq < 0 {
-            return Err(InvalidPosition);
-        }
-        Ok(Self { tx, seq })
+        Ok(Self {
+            tx: canonical_number(tx)?,
+            seq: canonical_number(seq)?,
+        })
+    }
+}
+
+/// A part of a position: `0`, or ASCII digits not starting with `0`, within `i64`.
+fn canonical_number(digits: &str) -> Result<i64, InvalidPosition> {
+    let canonical = digits.bytes().all(|byte| byte.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'));
+    match digits.parse() {
+        Ok(number) if canonical => Ok(number),
+        _ => Err(InvalidPosition),
     }
 }
 
@@ -81,7 +92,32 @@ mod tests {
 
     #[test]
     fn garbage_is_not_a_position() {
-        for text in ["", "1", "a.b", "1.2.3", "-1.2", "1.-2"] {
+        for text in ["", "1", ".", "1.", ".2", "a.b", "1.2.3", "-1.2", "1.-2"] {
+            assert_eq!(text.parse::<Position>(), Err(InvalidPosition), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn only_the_canonical_form_is_a_position() {
+        let loose = [
+            "+1.2", "1.+2", "01.2", "1.02", "00.2", "1.00", "-0.0", " 1.2", "1.2 ", "1 .2", "1. 2",
+            "1.2\n", "1_0.2", "0x1.2", "１.２",
+        ];
+        for text in loose {
+            assert_eq!(text.parse::<Position>(), Err(InvalidPosition), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn parts_beyond_i64_are_not_positions() {
+        assert_eq!(
+            format!("{}.0", i64::MAX).parse(),
+            Ok(Position {
+                tx: i64::MAX,
+                seq: 0
+            })
+        );
+        for text in ["9223372036854775808.0", "0.9223372036854775808"] {
             assert_eq!(text.parse::<Position>(), Err(InvalidPosition), "{text:?}");
         }
     }

@@ -6,6 +6,7 @@
 //! async-graphql's own errors that come without a code. The metrics' outcome labels use the
 //! same codes. A server-side cause (a database error) is logged here and never sent.
 
+use async_graphql::parser::types::Field;
 use async_graphql::{Error, ErrorExtensionValues, ErrorExtensions, ServerError, Value};
 
 use crate::auth::{AccessError, AuthError};
@@ -222,10 +223,34 @@ coded!(
     AccessError
 );
 
+/// Codes the error a field failed with when it was the field's arguments that could not be
+/// read. async-graphql reports an argument it cannot parse (an `Int` outside 32 bits, an
+/// input object holding one) without a code, located at the argument's value; every other
+/// error of a field, ours or the library's, is located at the field itself. So an error
+/// located at an argument is the client's: `BAD_USER_INPUT` naming that argument.
+pub(super) fn give_argument_code(error: &mut ServerError, field: &Field) {
+    let extensions = error
+        .extensions
+        .get_or_insert_with(ErrorExtensionValues::default);
+    if extensions.get("code").is_some() {
+        return;
+    }
+    let Some(argument) = field.arguments.iter().find_map(|(name, value)| {
+        error
+            .locations
+            .contains(&value.pos)
+            .then_some(name.node.as_str())
+    }) else {
+        return;
+    };
+    extensions.set("code", ErrorCode::BadUserInput.as_str());
+    extensions.set("field", argument);
+}
+
 /// Gives a code to an error that reached the response without one. With no path it was
 /// raised before execution, so the request itself was wrong: `BAD_USER_INPUT`. With a path
-/// it escaped a resolver without passing through this module: `INTERNAL_SERVER_ERROR`, with
-/// its message replaced.
+/// it escaped a resolver without passing through this module (an argument's error was coded
+/// by [`give_argument_code`] already): `INTERNAL_SERVER_ERROR`, with its message replaced.
 pub(super) fn give_code(error: &mut ServerError) {
     let extensions = error
         .extensions
@@ -239,5 +264,72 @@ pub(super) fn give_code(error: &mut ServerError) {
         tracing::error!(message = %error.message, path = ?error.path, "an error escaped without a code");
         extensions.set("code", ErrorCode::InternalServerError.as_str());
         error.message = "internal error".to_owned();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::parser::types::{DocumentOperations, Selection};
+    use async_graphql::parser::{Positioned, parse_query};
+    use async_graphql::{PathSegment, Pos};
+
+    use super::*;
+
+    /// The root field of `query`, where the parser found it.
+    fn root_field(query: &str) -> Positioned<Field> {
+        let document = parse_query(query).unwrap();
+        let DocumentOperations::Single(operation) = document.operations else {
+            panic!("one operation");
+        };
+        let Selection::Field(field) = &operation.node.selection_set.node.items[0].node else {
+            panic!("a field");
+        };
+        field.clone()
+    }
+
+    /// An error without a code at `pos`, on the path of root field `users`.
+    fn uncoded_at(pos: Pos) -> ServerError {
+        ServerError::new("Failed to parse \"Int\"", Some(pos))
+            .with_path(vec![PathSegment::Field("users".to_owned())])
+    }
+
+    fn extension(error: &ServerError, name: &str) -> Option<Value> {
+        error.extensions.as_ref()?.get(name).cloned()
+    }
+
+    #[test]
+    fn an_uncoded_error_at_an_argument_is_bad_user_input_naming_it() {
+        let field = root_field("{ users(first: 1, last: 99999999999) { totalCount } }");
+        let mut error = uncoded_at(field.node.arguments[1].1.pos);
+        give_argument_code(&mut error, &field.node);
+        give_code(&mut error);
+        assert_eq!(extension(&error, "code"), Some("BAD_USER_INPUT".into()));
+        assert_eq!(extension(&error, "field"), Some("last".into()));
+    }
+
+    #[test]
+    fn an_uncoded_error_at_the_field_itself_stays_internal() {
+        let field = root_field("{ users(first: 1) { totalCount } }");
+        let mut error = uncoded_at(field.pos);
+        give_argument_code(&mut error, &field.node);
+        give_code(&mut error);
+        assert_eq!(
+            extension(&error, "code"),
+            Some("INTERNAL_SERVER_ERROR".into())
+        );
+        assert_eq!(error.message, "internal error");
+    }
+
+    #[test]
+    fn a_coded_error_at_an_argument_keeps_its_code() {
+        let field = root_field("{ users(first: 1) { totalCount } }");
+        let mut error = uncoded_at(field.node.arguments[0].1.pos);
+        error
+            .extensions
+            .get_or_insert_with(ErrorExtensionValues::default)
+            .set("code", "NOT_FOUND");
+        give_argument_code(&mut error, &field.node);
+        assert_eq!(extension(&error, "code"), Some("NOT_FOUND".into()));
+        assert_eq!(extension(&error, "field"), None);
     }
 }

@@ -7,9 +7,11 @@
 //! back to the response. Non-null fields keep the library's behaviour: their error propagates
 //! to the nearest nullable parent.
 //!
-//! Then every error gets a code: async-graphql's own errors (parse, validation, a
-//! subscription sent over HTTP) come without one, and clients dispatch on `extensions.code`.
-//! Which code is [`super::error`]'s decision.
+//! Then every error gets a code: async-graphql's own errors (parse, validation, an argument
+//! it cannot read, a subscription sent over HTTP) come without one, and clients dispatch on
+//! `extensions.code`. A field's error is looked at where the field failed, while its
+//! arguments are at hand; the rest once the response is complete. Which code is
+//! [`super::error`]'s decision.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -21,7 +23,7 @@ use async_graphql::futures_util::stream::BoxStream;
 use async_graphql::{Response, ServerError, ServerResult, Value};
 use futures_util::StreamExt;
 
-use super::error::give_code;
+use super::error::{give_argument_code, give_code};
 
 pub(super) struct ResponseErrors;
 
@@ -71,8 +73,13 @@ impl Extension for Collected {
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
         let nullable = !info.return_type.ends_with('!');
+        let field = info.field;
         match next.run(ctx, info).await {
-            Err(error) if nullable => {
+            Err(mut error) => {
+                give_argument_code(&mut error, field);
+                if !nullable {
+                    return Err(error);
+                }
                 self.0
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)

@@ -23,13 +23,17 @@ fn parse_after(after: Option<&str>) -> Result<Option<Position>> {
         .transpose()
 }
 
-fn listen(
+async fn listen(
     ctx: &Context<'_>,
     filter: ChangeFilter,
     after: Option<String>,
 ) -> Result<impl Stream<Item = ChangeItem> + use<>> {
     let after = parse_after(after.as_deref())?;
-    Ok(ctx.data::<Services>()?.changes.listen(filter, after))
+    let changes = &ctx.data::<Services>()?.changes;
+    changes
+        .listen(filter, after)
+        .await
+        .map_err(|error| error.extend())
 }
 
 type ChangeItem = Result<std::sync::Arc<Change>, QueryError>;
@@ -93,7 +97,9 @@ impl Subscription {
             organization_id: parse_optional_id("organizationId", organization_id.as_ref())?,
             user_id: parse_optional_id("userId", user_id.as_ref())?,
         };
-        Ok(listen(ctx, filter, after)?.filter_map(|item| ready(user_change(item))))
+        Ok(listen(ctx, filter, after)
+            .await?
+            .filter_map(|item| ready(user_change(item))))
     }
 
     /// Changes to organizations, optionally to one. `after` as for `userChanged`.
@@ -106,6 +112,8 @@ impl Subscription {
         let filter = ChangeFilter::Organizations {
             id: parse_optional_id("id", id.as_ref())?,
         };
-        Ok(listen(ctx, filter, after)?.filter_map(|item| ready(organization_change(item))))
+        Ok(listen(ctx, filter, after)
+            .await?
+            .filter_map(|item| ready(organization_change(item))))
     }
 }

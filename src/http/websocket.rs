@@ -23,6 +23,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::HttpState;
+use crate::auth::{AuthError, Caller, TokenKeys};
 use crate::event_log::Position;
 use crate::graphql::{ClientError, RequestContext};
 
@@ -67,8 +68,7 @@ async fn serve(socket: WebSocket, state: HttpState, protocol: WebSocketProtocols
     let keys = state.keys.clone();
     let outgoing = Protocol::new(state.schema.clone(), incoming, protocol)
         .on_connection_init(move |payload| async move {
-            let authorization = init_authorization(&payload);
-            let caller = keys.caller(authorization.as_deref()).map_err(|error| {
+            let caller = init_caller(&keys, &payload).map_err(|error| {
                 let error = ClientError::from(&error);
                 let message = error.message().to_owned();
                 *rejected.lock().unwrap_or_else(PoisonError::into_inner) = Some(error);
@@ -104,13 +104,20 @@ async fn serve(socket: WebSocket, state: HttpState, protocol: WebSocketProtocols
         }
     }
 }
-/// The `Authorization` entry of a `connection_init` payload, whatever its case.
-fn init_authorization(payload: &serde_json::Value) -> Option<String> {
-    let entries = payload.as_object()?;
-    entries
-        .iter()
-        .find(|(key, _)| key.eq_ignore_ascii_case("authorization"))
-        .and_then(|(_, value)| value.as_str().map(str::to_owned))
+
+/// The caller a `connection_init` payload stands for, from its `Authorization` entry
+/// (whatever its case). No entry is an anonymous caller; an entry that is not a string (a
+/// number, `null`, an object) is refused like a malformed header, never taken for no token.
+fn init_caller(keys: &TokenKeys, payload: &serde_json::Value) -> Result<Caller, AuthError> {
+    let entry = payload.as_object().and_then(|entries| {
+        entries
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case("authorization"))
+    });
+    let authorization = entry
+        .map(|(_, value)| value.as_str().ok_or(AuthError::Malformed))
+        .transpose()?;
+    keys.caller(authorization)
 }
 
 /// What the client gets for a refused `connection_init`, in its protocol.

@@ -36,11 +36,26 @@ struct Listener {
 
 impl ChangeStream {
     /// The changes matching `filter`: after `after` when given, else from now on.
-    pub fn listen(
+    ///
+    /// An `after` beyond the log's head was never handed out: the listener would wait for
+    /// it silently, skipping every change up to it, so it is refused. One beyond what this
+    /// instance applied is not enough to refuse it (an instance further ahead may have handed
+    /// it out), so only then is the log asked for its head.
+    pub async fn listen(
         &self,
         filter: ChangeFilter,
         after: Option<Position>,
-    ) -> impl Stream<Item = Result<Arc<Change>, QueryError>> + Send + use<> {
+    ) -> Result<impl Stream<Item = Result<Arc<Change>, QueryError>> + Send + use<>, QueryError>
+    {
+        if let Some(after) = after
+            && after > self.progress.applied()
+            && after > self.log.head().await?
+        {
+            return Err(QueryError::invalid(
+                "after",
+                "is beyond the last change: not a position this server handed out",
+            ));
+        }
         // Subscribe before reading the applied position: a change beyond that position is
         // published after this point, so the receiver holds it.
         let live = self.feed.subscribe();
@@ -55,14 +70,17 @@ impl ChangeStream {
         };
         // An error ends the stream (the listener resubscribes with `after`) rather than
         // retrying the same failing read forever.
-        futures_util::stream::unfold(Some(listener), |listener| async move {
-            let mut listener = listener?;
-            match listener.next().await {
-                Ok(Some(change)) => Some((Ok(change), Some(listener))),
-                Ok(None) => None,
-                Err(error) => Some((Err(error), None)),
-            }
-        })
+        Ok(futures_util::stream::unfold(
+            Some(listener),
+            |listener| async move {
+                let mut listener = listener?;
+                match listener.next().await {
+                    Ok(Some(change)) => Some((Ok(change), Some(listener))),
+                    Ok(None) => None,
+                    Err(error) => Some((Err(error), None)),
+                }
+            },
+        ))
     }
 }
 

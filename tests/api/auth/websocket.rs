@@ -1,6 +1,7 @@
 //! Tokens on WebSocket: `connection_init` carries the token; a good one is acknowledged and
-//! decides what the subscription may read, a bad one is refused as the protocol says: a
-//! close frame 4403 on `graphql-transport-ws`, a coded `connection_error` on `graphql-ws`.
+//! decides what the subscription may read, a bad one (or an `Authorization` that is no
+//! string) is refused as the protocol says: a close frame 4403 on `graphql-transport-ws`, a
+//! coded `connection_error` on `graphql-ws`.
 
 use std::time::Duration;
 
@@ -150,8 +151,25 @@ async fn a_websocket_initialised_with_an_admin_token_or_none_is_acknowledged(app
     }
 }
 
+/// Every `Authorization` entry of a `connection_init` the contract refuses: the bad header
+/// values, and entries that are no string at all.
+fn bad_init_authorizations() -> Vec<(&'static str, Value)> {
+    let mut bad: Vec<(&str, Value)> = bad_authorizations()
+        .into_iter()
+        .map(|(what, authorization)| (what, Value::String(authorization)))
+        .collect();
+    bad.extend([
+        ("a number", json!(42)),
+        ("null", Value::Null),
+        ("a boolean", json!(true)),
+        ("an object", json!({ "token": "Bearer garbage" })),
+        ("a list", json!(["Bearer garbage"])),
+    ]);
+    bad
+}
+
 async fn a_bad_token_on_graphql_transport_ws_is_closed_with_4403_unauthenticated(app: TestApp) {
-    for (what, authorization) in bad_authorizations() {
+    for (what, authorization) in bad_init_authorizations() {
         let payload = json!({ "Authorization": authorization });
         let reply = raw_reply_to_init(&app, "graphql-transport-ws", payload).await;
         match &reply {
@@ -171,7 +189,7 @@ async fn a_bad_token_on_graphql_transport_ws_is_closed_with_4403_unauthenticated
 }
 
 async fn a_bad_token_on_legacy_graphql_ws_gets_a_coded_connection_error(app: TestApp) {
-    for (what, authorization) in bad_authorizations() {
+    for (what, authorization) in bad_init_authorizations() {
         let payload = json!({ "Authorization": authorization });
         let reply = raw_reply_to_init(&app, "graphql-ws", payload).await;
         let Reply::Message(message) = &reply else {

@@ -6,6 +6,7 @@ use std::process::{Command, Output};
 use libtest_mimic::Trial;
 
 mod configuration;
+mod invalid_configuration;
 mod schema;
 mod seed;
 mod serve;
@@ -18,6 +19,7 @@ pub(crate) fn trials() -> Vec<Trial> {
         seed::trials(),
         serve::trials(),
         configuration::trials(),
+        invalid_configuration::trials(),
     ]
     .into_iter()
     .flatten()

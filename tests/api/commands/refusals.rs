@@ -9,7 +9,7 @@ use super::helpers::{
     accepted, add_organization, add_user, change_user, commands_by_id, read_user, refused,
     refused_input,
 };
-use crate::support::{TestApp, input, on_both_databases};
+use crate::support::{TestApp, error_code, input, on_both_databases};
 use crate::values::{
     BLANK_NAMES, INVALID_EMAILS, INVALID_IDS, INVALID_SLUGS, LONGEST_NAME, OVER_LONG_NAMES,
     VALID_SLUGS, email_of_length,
@@ -204,6 +204,37 @@ async fn a_stale_or_future_expected_version_is_a_version_conflict_naming_both(ap
     change_user(&app, "reactivateUser", &grace, 2, json!({})).await;
 }
 
+async fn an_expected_version_outside_32_bits_is_bad_user_input_naming_the_input(app: TestApp) {
+    let (acme, ada) = app.acme_with_ada().await;
+    let target = |mutation: &str| {
+        if mutation == "renameOrganization" {
+            &acme
+        } else {
+            &ada
+        }
+    };
+    for expected in [i64::from(i32::MAX) + 1, 99_999_999_999, -57_860_528_430] {
+        for (mutation, fields) in commands_by_id() {
+            let input = input(target(mutation), expected, fields);
+            refused_input(&app, mutation, input, "input").await;
+        }
+    }
+    // Written into the document rather than sent as a variable.
+    let body = app
+        .gql(
+            &format!(
+                "mutation {{ renameUser(input: {{id: \"{ada}\", expectedVersion: 99999999999, \
+                 name: \"Ada King\"}}) {{ version }} }}"
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "input", "{body}");
+    // Nothing was renamed.
+    change_user(&app, "renameUser", &ada, 1, json!({ "name": "Ada King" })).await;
+}
+
 async fn a_taken_email_is_already_exists_without_leaking_sql(app: TestApp) {
     let (acme, ada) = app.acme_with_ada().await;
     let grace = add_user(&app, &acme, "grace@example.com", "Grace Hopper").await;
@@ -287,6 +318,7 @@ pub(super) fn trials() -> Vec<Trial> {
         commands_on_unknown_ids_are_not_found,
         creating_a_user_in_an_unknown_organization_is_not_found,
         a_stale_or_future_expected_version_is_a_version_conflict_naming_both,
+        an_expected_version_outside_32_bits_is_bad_user_input_naming_the_input,
         a_taken_email_is_already_exists_without_leaking_sql,
         a_taken_slug_is_already_exists_without_leaking_sql,
         suspending_a_suspended_user_or_reactivating_an_active_one_is_bad_user_input,

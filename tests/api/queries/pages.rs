@@ -17,7 +17,7 @@ pub(super) enum List {
 }
 
 impl List {
-    fn field(self) -> &'static str {
+    pub(super) fn field(self) -> &'static str {
         match self {
             Self::Users => "users",
             Self::Organizations => "organizations",

@@ -58,6 +58,31 @@ async fn negative_page_sizes_are_bad_user_input_naming_the_size(app: TestApp) {
     }
 }
 
+/// Page sizes that are no GraphQL `Int` (32 bits): async-graphql cannot read them, and says
+/// so without a code.
+const OUTSIDE_32_BITS: [i64; 4] = [
+    i32::MAX as i64 + 1,
+    i32::MIN as i64 - 1,
+    99_999_999_999,
+    -57_860_528_430,
+];
+
+async fn page_sizes_outside_32_bits_are_bad_user_input_naming_the_size(app: TestApp) {
+    two_of_everything(&app).await;
+    for list in [List::Users, List::Organizations] {
+        for size in ["first", "last"] {
+            for value in OUTSIDE_32_BITS {
+                assert_refused(&app, list, json!({ size: value }), &[size]).await;
+                // Written into the document rather than sent as a variable.
+                let query = format!("{{ {}({size}: {value}) {{ totalCount }} }}", list.field());
+                let body = app.gql(&query, json!({})).await;
+                assert_eq!(refused_field(&body), size, "{query}: {body}");
+                assert!(body["data"].is_null(), "{query}: {body}");
+            }
+        }
+    }
+}
+
 async fn first_with_last_and_after_with_before_are_bad_user_input(app: TestApp) {
     two_of_everything(&app).await;
     for list in [List::Users, List::Organizations] {
@@ -157,6 +182,7 @@ async fn garbage_cursors_are_bad_user_input_naming_their_argument(app: TestApp) 
 pub(super) fn trials() -> Vec<Trial> {
     on_both_databases!(
         negative_page_sizes_are_bad_user_input_naming_the_size,
+        page_sizes_outside_32_bits_are_bad_user_input_naming_the_size,
         first_with_last_and_after_with_before_are_bad_user_input,
         a_cursor_against_the_direction_of_the_walk_is_bad_user_input,
         a_cursor_of_another_ordering_or_list_is_bad_user_input,

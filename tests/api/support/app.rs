@@ -13,7 +13,8 @@ use super::graphql::{self, assert_no_errors, text};
 use super::process::{ServerProcess, SharedChild};
 use super::{Backend, TestDatabase};
 
-pub(crate) const JWT_SECRET: &str = "rosterql-test-secret";
+/// At least 32 bytes, as the server requires.
+pub(crate) const JWT_SECRET: &str = "rosterql-test-secret-0123456789abcdef";
 pub(crate) const WAIT: Duration = Duration::from_secs(15);
 
 pub(crate) fn keys() -> TokenKeys {

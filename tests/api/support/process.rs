@@ -1,12 +1,12 @@
 //! The real `rosterql` binary serving in a process of its own, for what a server inside the
 //! test process cannot show: metrics of its own (the recorder is process-wide), its log, its
 //! configuration from the environment, an exit of its own. And the binary run once, as an
-//! operator runs `rosterql migrate` or `rosterql rebuild-projections`.
+//! operator runs `rosterql migrate` or `rosterql rebuild-projections`, or refusing to start.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use regex::Regex;
 
@@ -152,6 +152,56 @@ pub(crate) async fn run_rosterql(
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// Runs `rosterql args…` on an in-memory database with the test server's configuration and
+/// `env` on top (an empty value sets the variable empty), which must refuse to start: exit 2
+/// within the wait (still running by then, it is killed and the test fails). Returns what it
+/// wrote to stderr.
+pub(crate) fn refused_at_start(args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rosterql"));
+    for name in CONFIGURATION {
+        command.env_remove(name);
+    }
+    let defaults = [
+        ("DATABASE_URL", "sqlite::memory:"),
+        ("ROSTERQL_BIND", "127.0.0.1:0"),
+        ("ROSTERQL_JWT_SECRET", JWT_SECRET),
+    ];
+    let mut child = command
+        .envs(defaults.iter().chain(env).copied())
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("the process can be waited for") {
+            break Some(status);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    let _ = child
+        .stderr
+        .take()
+        .expect("a piped stderr")
+        .read_to_string(&mut stderr);
+    match status {
+        Some(status) => assert_eq!(
+            status.code(),
+            Some(2),
+            "rosterql {args:?} with {env:?} exited with {status}, not 2: {stderr}"
+        ),
+        None => panic!("rosterql {args:?} with {env:?} was still running after {WAIT:?}"),
+    }
+    stderr
 }
 
 /// A server process, shared so that any task may ask whether it has exited; it belongs to
