@@ -230,6 +230,11 @@ impl Config {
             "ROSTERQL_DATABASE_TIMEOUT (--database-timeout)",
             *self.database_timeout,
             DATABASE_TIMEOUT,
+        )?;
+        within(
+            "ROSTERQL_MAX_WRITE_AHEAD (--max-write-ahead)",
+            self.max_write_ahead,
+            MAX_WRITE_AHEAD,
         )
     }
 }
@@ -246,6 +251,7 @@ const MAX_PROJECTION_LAG: RangeInclusive<Duration> =
     Duration::from_millis(100)..=Duration::from_secs(24 * 3600);
 const DATABASE_TIMEOUT: RangeInclusive<Duration> =
     Duration::from_millis(100)..=Duration::from_secs(5 * 60);
+const MAX_WRITE_AHEAD: RangeInclusive<u64> = 1..=10_000_000;
 
 /// A setting the server refuses to start with, named as deployments set it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -342,7 +348,7 @@ mod tests {
     #[test]
     fn every_size_and_interval_is_refused_at_zero_and_beyond_its_bound() {
         type Setter = fn(&mut Config, u64);
-        let settings: [(&str, Setter, u64); 7] = [
+        let settings: [(&str, Setter, u64); 8] = [
             (
                 "ROSTERQL_CONSISTENCY_TIMEOUT",
                 |c, ms| c.consistency_timeout = millis(ms),
@@ -377,6 +383,11 @@ mod tests {
                 "ROSTERQL_DATABASE_TIMEOUT",
                 |c, ms| c.database_timeout = millis(ms),
                 300_000,
+            ),
+            (
+                "ROSTERQL_MAX_WRITE_AHEAD",
+                |c, n| c.max_write_ahead = n,
+                10_000_000,
             ),
         ];
         for (variable, set, largest) in settings {

@@ -43,6 +43,8 @@ fn zero_or_absurd_sizes_and_intervals_are_refused_at_start() {
         ("ROSTERQL_MAX_PROJECTION_LAG", "1year"),
         ("ROSTERQL_DATABASE_TIMEOUT", "0s"),
         ("ROSTERQL_DATABASE_TIMEOUT", "1year"),
+        ("ROSTERQL_MAX_WRITE_AHEAD", "0"),
+        ("ROSTERQL_MAX_WRITE_AHEAD", "10000001"),
     ];
     for (variable, value) in refused {
         let stderr = refused_at_start(SERVE, &[(variable, value)]);
