@@ -144,7 +144,7 @@ pub struct Config {
     #[arg(
         long,
         env = "ROSTERQL_MAX_WRITE_AHEAD",
-        default_value_t = 1000,
+        default_value_t = 500,
         global = true
     )]
     pub max_write_ahead: u64,
@@ -166,7 +166,7 @@ impl Config {
             leader_retry: Duration::from_secs(1).into(),
             max_projection_lag: Duration::from_secs(30).into(),
             database_timeout: Duration::from_secs(5).into(),
-            max_write_ahead: 1000,
+            max_write_ahead: 500,
         }
     }
 

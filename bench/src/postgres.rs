@@ -19,9 +19,12 @@ impl PgServer {
         }
     }
 
-    /// The URL of database `name` on this server.
+    /// The URL of database `name` on this server, without TLS: every client of the run
+    /// (rosterql, the ceiling server, PostGraphile, pgbench) talks to Postgres over the same
+    /// plain loopback connection, so none pays for encryption the others skip (libpq and
+    /// sqlx would otherwise negotiate TLS, node-postgres would not).
     pub(crate) fn url(&self, name: &str) -> String {
-        format!("{}/{name}", self.base_url)
+        format!("{}/{name}?sslmode=disable", self.base_url)
     }
 
     /// A connection to database `name`; its driver runs on a task of its own.
