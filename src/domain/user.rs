@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::values::printable;
 use super::{Aggregate, DomainError, Email, Name, UserCreated, UserEvent};
 
 const SUSPENSION_REASON_MAX_CHARS: usize = 500;
@@ -100,6 +101,9 @@ impl User {
                 "reason",
                 format!("must be at most {SUSPENSION_REASON_MAX_CHARS} characters"),
             ));
+        }
+        if let Some(reason) = reason {
+            printable("reason", reason)?;
         }
         Ok(UserEvent::UserSuspended {
             reason: reason.map(str::to_owned),

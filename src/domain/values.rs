@@ -13,7 +13,20 @@ const NAME_MAX_CHARS: usize = 200;
 const EMAIL_MAX_CHARS: usize = 254;
 const SLUG_MAX_CHARS: usize = 63;
 
-/// A display name: trimmed, 1 to 200 characters.
+/// Refuses text with control characters (NUL, escape sequences, line breaks inside a name):
+/// no name, email or reason holds one legitimately, a terminal or log that shows them can be
+/// misled by them, and Postgres cannot store NUL at all.
+pub(super) fn printable(field: &'static str, text: &str) -> Result<(), DomainError> {
+    if text.chars().any(char::is_control) {
+        return Err(DomainError::invalid(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// A display name: trimmed, 1 to 200 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Name(String);
@@ -31,6 +44,7 @@ impl Name {
                 format!("must be at most {NAME_MAX_CHARS} characters"),
             ));
         }
+        printable(field, trimmed)?;
         Ok(Self(trimmed.to_owned()))
     }
 }
@@ -169,6 +183,30 @@ mod tests {
                 "must be at most 200 characters"
             ))
         );
+    }
+
+    #[test]
+    fn a_name_with_a_control_character_is_refused() {
+        for raw in fixtures::NAMES_WITH_CONTROL_CHARACTERS {
+            assert_eq!(
+                Name::parse("name", raw),
+                Err(DomainError::invalid(
+                    "name",
+                    "must not contain control characters"
+                )),
+                "{raw:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn emoji_and_combining_characters_count_as_characters() {
+        for raw in fixtures::UNUSUAL_NAMES {
+            assert_eq!(Name::parse("name", raw).unwrap().as_str(), *raw);
+        }
+        // 200 characters of four bytes each.
+        assert!(Name::parse("name", &"🦀".repeat(200)).is_ok());
+        assert!(Name::parse("name", &"🦀".repeat(201)).is_err());
     }
 
     #[test]

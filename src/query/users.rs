@@ -14,6 +14,9 @@ use super::pagination::{Ordering, Page, PageRequest, fetch_page, timestamp_key, 
 use super::store::rows_with_ids;
 use super::store::user_profiles::{Column, Entity, Model};
 use super::{QueryError, UserCache, UserProfile};
+
+/// The longest search: an email's longest (nothing longer can be a substring of one).
+const SEARCH_MAX_CHARS: usize = 254;
 use crate::domain::{MemberRole, UserStatus};
 use crate::event_log::Position;
 
@@ -89,6 +92,7 @@ impl UserDirectory {
     /// `email` is matched as stored: trimmed and lower-cased.
     pub async fn by_email(&self, email: &str) -> Result<Option<UserProfile>, QueryError> {
         let email = email.trim().to_lowercase();
+        printable("email", &email)?;
         let row = Entity::find()
             .filter(Column::Email.eq(email))
             .one(&self.db)
@@ -117,6 +121,7 @@ impl UserDirectory {
             .map(str::trim)
             .filter(|text| !text.is_empty())
         {
+            searchable(search)?;
             let backend = self.db.get_database_backend();
             select = select.filter(search_condition(backend, search, query.search_email));
         }
@@ -157,6 +162,31 @@ impl UserDirectory {
         )
         .await
     }
+}
+
+/// Refuses text with a control character, which no stored name or email holds (the command
+/// side refuses them) and Postgres cannot even compare with (NUL).
+fn printable(field: &'static str, text: &str) -> Result<(), QueryError> {
+    if text.chars().any(char::is_control) {
+        return Err(QueryError::invalid(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a search no name or email could hold: with a control character, or longer than
+/// the longest email.
+fn searchable(search: &str) -> Result<(), QueryError> {
+    printable("search", search)?;
+    if search.chars().count() > SEARCH_MAX_CHARS {
+        return Err(QueryError::invalid(
+            "search",
+            format!("must be at most {SEARCH_MAX_CHARS} characters"),
+        ));
+    }
+    Ok(())
 }
 
 /// Users whose folded name (or email, with `email`) holds `search`. Postgres answers the

@@ -1,6 +1,6 @@
 //! Every mutation of the contract through the real server: what an accepted command
-//! changes (its version, its payload, the read side), every way a command is refused, and
-//! commands racing each other.
+//! changes (its version, its payload, the read side), every way a command is refused, hostile and
+//! unusual text, and commands racing each other.
 
 use libtest_mimic::Trial;
 
@@ -8,6 +8,7 @@ mod concurrency;
 mod helpers;
 mod organizations;
 mod refusals;
+mod text;
 mod users;
 
 pub(crate) fn trials() -> Vec<Trial> {
@@ -15,6 +16,7 @@ pub(crate) fn trials() -> Vec<Trial> {
         organizations::trials(),
         users::trials(),
         refusals::trials(),
+        text::trials(),
         concurrency::trials(),
     ]
     .into_iter()

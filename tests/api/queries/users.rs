@@ -177,6 +177,29 @@ async fn like_wildcards_in_a_search_match_only_themselves(app: TestApp) {
     }
 }
 
+async fn a_search_or_email_no_user_could_have_is_bad_user_input(app: TestApp) {
+    directory(&app).await;
+    let too_long = "a".repeat(255);
+    for term in ["ada\u{0}", "\u{0}", "ada\u{1b}[0m", too_long.as_str()] {
+        let arguments = json!({ "filter": { "search": term } });
+        let body = fetch(&app, Some(&app.admin), List::Users, &arguments).await;
+        assert_eq!(refused_field(&body), "search", "search {term:?}");
+    }
+    for email in ["ada\u{0}@example.com", "ada@example.com\u{7}"] {
+        let body = app
+            .gql_as(
+                Some(&app.admin),
+                "query($email: String!) { userByEmail(email: $email) { id } }",
+                json!({ "email": email }),
+            )
+            .await;
+        assert_eq!(refused_field(&body), "email", "email {email:?}");
+    }
+    // The longest search that could match is still a search.
+    let arguments = json!({ "filter": { "search": "a".repeat(254) } });
+    assert_no_errors(&fetch(&app, Some(&app.admin), List::Users, &arguments).await);
+}
+
 async fn an_admin_search_also_matches_emails_and_a_viewer_search_does_not(app: TestApp) {
     let (_, _, members) = directory(&app).await;
     let term = "EXAMPLE.ORG";
@@ -217,5 +240,6 @@ pub(super) fn trials() -> Vec<Trial> {
         a_search_is_a_case_insensitive_substring_of_the_name,
         like_wildcards_in_a_search_match_only_themselves,
         an_admin_search_also_matches_emails_and_a_viewer_search_does_not,
+        a_search_or_email_no_user_could_have_is_bad_user_input,
     )
 }
