@@ -35,6 +35,7 @@ const MAX_BODY_BYTES: usize = 1024 * 1024;
 #[derive(Clone)]
 pub struct HttpState(Arc<Shared>);
 
+/// The services, keys and caches behind [`HttpState`].
 pub struct Shared {
     schema: RosterSchema,
     keys: TokenKeys,
