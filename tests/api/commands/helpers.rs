@@ -52,6 +52,26 @@ pub(super) async fn refused(app: &TestApp, mutation: &str, input: Value, code: &
     error
 }
 
+/// Every command that takes a name, with `name`: on organization `acme` and user `ada`
+/// (both at version 1), or creating new ones.
+pub(super) fn name_inputs(acme: &str, ada: &str, name: &str) -> [(&'static str, Value); 4] {
+    [
+        (
+            "createOrganization",
+            json!({ "slug": "globex", "name": name }),
+        ),
+        (
+            "renameOrganization",
+            input(acme, 1, json!({ "name": name })),
+        ),
+        (
+            "createUser",
+            json!({ "organizationId": acme, "email": "grace@example.com", "name": name }),
+        ),
+        ("renameUser", input(ada, 1, json!({ "name": name }))),
+    ]
+}
+
 /// Runs `mutation`, which must be refused as BAD_USER_INPUT naming `field`.
 pub(super) async fn refused_input(app: &TestApp, mutation: &str, input: Value, field: &str) {
     let error = refused(app, mutation, input.clone(), "BAD_USER_INPUT").await;

@@ -6,8 +6,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::helpers::{
-    accepted, add_organization, add_user, change_user, commands_by_id, read_user, refused,
-    refused_input,
+    accepted, add_organization, add_user, change_user, commands_by_id, name_inputs, read_user,
+    refused, refused_input,
 };
 use crate::support::{TestApp, error_code, input, on_both_databases};
 use crate::values::{
@@ -23,22 +23,7 @@ async fn empty_blank_or_over_long_names_are_refused_naming_the_name_field(app: T
             .all(|name| name.chars().count() == 201)
     );
     for name in BLANK_NAMES.iter().chain(OVER_LONG_NAMES) {
-        let inputs = [
-            (
-                "createOrganization",
-                json!({ "slug": "globex", "name": name }),
-            ),
-            (
-                "renameOrganization",
-                input(&acme, 1, json!({ "name": name })),
-            ),
-            (
-                "createUser",
-                json!({ "organizationId": acme, "email": "grace@example.com", "name": name }),
-            ),
-            ("renameUser", input(&ada, 1, json!({ "name": name }))),
-        ];
-        for (mutation, input) in inputs {
+        for (mutation, input) in name_inputs(&acme, &ada, name) {
             refused_input(&app, mutation, input, "name").await;
         }
     }

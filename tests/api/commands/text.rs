@@ -7,29 +7,14 @@
 use libtest_mimic::Trial;
 use serde_json::json;
 
-use super::helpers::{accepted, change_user, refused_input};
+use super::helpers::{accepted, change_user, name_inputs, refused_input};
 use crate::support::{TestApp, input, on_both_databases};
 use crate::values::{NAMES_WITH_CONTROL_CHARACTERS, UNUSUAL_NAMES};
 
 async fn control_characters_are_refused_naming_the_field(app: TestApp) {
     let (acme, ada) = app.acme_with_ada().await;
     for name in NAMES_WITH_CONTROL_CHARACTERS {
-        let inputs = [
-            (
-                "createOrganization",
-                json!({ "slug": "globex", "name": name }),
-            ),
-            (
-                "renameOrganization",
-                input(&acme, 1, json!({ "name": name })),
-            ),
-            (
-                "createUser",
-                json!({ "organizationId": acme, "email": "grace@example.com", "name": name }),
-            ),
-            ("renameUser", input(&ada, 1, json!({ "name": name }))),
-        ];
-        for (mutation, input) in inputs {
+        for (mutation, input) in name_inputs(&acme, &ada, name) {
             refused_input(&app, mutation, input, "name").await;
         }
         let reason = format!("reason: {name}");

@@ -28,13 +28,6 @@ async fn readiness_becomes(app: &TestApp, status: u16) -> Value {
     }
 }
 
-/// Accepts a command without waiting for the read side.
-async fn create_organization_unprojected(app: &TestApp, slug: &str) {
-    let input = json!({ "slug": slug, "name": "Held" });
-    app.mutate("createOrganization", input, "organizationId")
-        .await;
-}
-
 async fn readyz_is_503_while_the_read_side_trails_the_log_beyond_the_bound(database: TestDatabase) {
     let app = HoldableApp::start(database, &[("ROSTERQL_MAX_PROJECTION_LAG", "300ms")]).await;
     app.create_organization("acme", "Acme").await;
@@ -42,7 +35,7 @@ async fn readyz_is_503_while_the_read_side_trails_the_log_beyond_the_bound(datab
     assert_eq!(app.readiness().await.0, 200);
 
     let hold = app.hold().await;
-    create_organization_unprojected(&app, "globex").await;
+    app.create_organization_unprojected("globex").await;
     let body = readiness_becomes(&app, 503).await;
     let reason = body["reason"].as_str().unwrap_or_default();
     assert!(reason.contains("trails the event log"), "{body}");
@@ -59,7 +52,7 @@ async fn the_log_names_the_session_whose_transaction_holds_events_back(database:
     app.settle().await;
 
     let hold = app.hold().await;
-    create_organization_unprojected(&app, "globex").await;
+    app.create_organization_unprojected("globex").await;
     // The horizon is the cluster's: another test's transaction may be the oldest for a
     // while (and be named), but once it ends ours is, and is named at once.
     let named = format!("application '{HOLD_APPLICATION}'");

@@ -10,26 +10,19 @@ use crate::support::{TestDatabase, on_both_databases};
 
 const WAITS: &str = "rosterql_write_admission_waits_total";
 
-/// Accepts a command without waiting for the read side (its payload names no read row).
-async fn create_organization(app: &HoldableApp, slug: &str) {
-    let input = json!({ "slug": slug, "name": slug });
-    app.mutate("createOrganization", input, "organizationId")
-        .await;
-}
-
 async fn a_write_waits_while_the_read_side_trails_beyond_the_bound(database: TestDatabase) {
     // A process of its own: its counters count only this test's writes.
     let app = HoldableApp::start(database, &[("ROSTERQL_MAX_WRITE_AHEAD", "1")]).await;
     app.create_organization("acme", "Acme").await;
     app.settle().await;
-    create_organization(&app, "globex").await;
+    app.create_organization_unprojected("globex").await;
     app.settle().await;
     assert_eq!(app.counter(WAITS, &[]).await, 0.0, "a write waited at rest");
 
     let hold = app.hold().await;
     // The read side may trail by one event: these two go through at once …
-    create_organization(&app, "initech").await;
-    create_organization(&app, "umbrella").await;
+    app.create_organization_unprojected("initech").await;
+    app.create_organization_unprojected("umbrella").await;
     assert_eq!(
         app.counter(WAITS, &[]).await,
         0.0,
@@ -37,7 +30,7 @@ async fn a_write_waits_while_the_read_side_trails_beyond_the_bound(database: Tes
     );
     // … this one is two ahead: it waits for the read side, which is held, so it gives up
     // waiting and is accepted all the same.
-    create_organization(&app, "hooli").await;
+    app.create_organization_unprojected("hooli").await;
     assert_eq!(
         app.counter(WAITS, &[("outcome", "timed_out")]).await,
         1.0,

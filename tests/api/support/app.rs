@@ -292,6 +292,14 @@ impl TestApp {
         .await
     }
 
+    /// Creates organization `slug` without waiting for the read side (the payload names no
+    /// read row), for a test whose projector is held back.
+    pub(crate) async fn create_organization_unprojected(&self, slug: &str) {
+        let input = json!({ "slug": slug, "name": slug });
+        self.mutate("createOrganization", input, "organizationId")
+            .await;
+    }
+
     pub(crate) async fn create_user(
         &self,
         organization_id: &str,
