@@ -1,11 +1,16 @@
-//! Hostile bodies against the running server: bytes that are not UTF-8 inside a string
-//! argument, escapes JSON forbids, and a variable far larger than any field. Each gets the
-//! contract's error, nothing is written, and the server answers the next request.
+//! Hostile input against the running server: bodies no client should send (bytes that are
+//! not UTF-8, escapes JSON forbids, a variable far larger than any field), and requests
+//! generated from the schema by a fuzzer. Each gets the contract's error, nothing is
+//! written, and the server answers the next request.
 
 use libtest_mimic::Trial;
 
 mod bodies;
+mod fuzzing;
 
 pub(crate) fn trials() -> Vec<Trial> {
-    bodies::trials()
+    [bodies::trials(), fuzzing::trials()]
+        .into_iter()
+        .flatten()
+        .collect()
 }

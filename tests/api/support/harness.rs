@@ -79,7 +79,7 @@ fn probe_postgres() -> Postgres {
     let Err(error) = runtime().block_on(log_in(&url)) else {
         return Postgres::Reachable;
     };
-    if std::env::var("CI").is_ok_and(|ci| ci == "true") {
+    if in_ci() {
         return Postgres::Required(format!(
             "CI=true and Postgres is unreachable at {url}: {error}"
         ));
@@ -214,6 +214,24 @@ where
             Trial::test(name, move || Err(message.into()))
         }
     }
+}
+
+/// True under `CI=true`, where nothing a test needs may be missing.
+pub(crate) fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|ci| ci == "true")
+}
+
+/// `trials` of a test that runs an external tool (an npm or PyPI package `.ci/run`
+/// installs): ignored, with `missing` beside them, when the tool is not `installed`
+/// outside CI; with `CI=true` they run (and fail saying what to install).
+pub(crate) fn needs_tool(trials: Vec<Trial>, installed: bool, missing: &'static str) -> Vec<Trial> {
+    if installed || in_ci() {
+        return trials;
+    }
+    trials
+        .into_iter()
+        .map(|trial| trial.with_ignored_flag(true).with_kind(missing))
+        .collect()
 }
 
 /// The trial `{area}::{name}` of a test that needs no database.

@@ -20,7 +20,7 @@ pub(crate) use graphql::{
     ORGANIZATION_FIELDS, USER_FIELDS, assert_no_errors, assert_no_internal_detail, error_code,
     input, mutation_document, snapshot, text, user_changed,
 };
-pub(crate) use harness::{Backend, on_both_databases, on_postgres, without_database};
+pub(crate) use harness::{Backend, needs_tool, on_both_databases, on_postgres, without_database};
 pub(crate) use listener::{FollowingListener, ListenerRecord, SeenChange};
 pub(crate) use metrics::counter;
 pub(crate) use process::{refused_at_start, run_rosterql};
