@@ -6,7 +6,8 @@ use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Args, Parser, Subcommand};
 
 use crate::auth::{KeyError, MIN_SECRET_BYTES, Role, TokenAlgorithm, TokenKeys, TokenRules};
 
@@ -101,6 +102,17 @@ pub struct Config {
     /// The audience every token's `aud` must name [default: not checked].
     #[arg(long, env = "ROSTERQL_JWT_AUDIENCE", global = true)]
     pub jwt_audience: Option<String>,
+    /// Whether clients may introspect the schema and get "did you mean" suggestions; turn
+    /// it off in production (`rosterql schema` prints the SDL either way).
+    #[arg(
+        long,
+        env = "ROSTERQL_INTROSPECTION",
+        default_value_t = true,
+        action = ArgAction::Set,
+        value_parser = BoolishValueParser::new(),
+        global = true
+    )]
+    pub introspection: bool,
     /// How long a request with X-Consistency-Token waits for the read side.
     #[arg(
         long,
@@ -187,6 +199,7 @@ impl Config {
             jwt_leeway: Duration::from_secs(5).into(),
             jwt_issuer: None,
             jwt_audience: None,
+            introspection: true,
             consistency_timeout: Duration::from_secs(5).into(),
             projector_poll: Duration::from_millis(250).into(),
             change_buffer: 4096,

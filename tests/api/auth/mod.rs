@@ -2,7 +2,7 @@
 //! admin-only, and a bad, expired or wrongly signed token is refused on HTTP and on
 //! WebSocket, never taken for an anonymous caller. Tokens are checked under one pinned
 //! algorithm, with a secret or an identity provider's public key, and settings that cannot
-//! check them are refused at start.
+//! check them are refused at start. Introspection can be turned off.
 
 use libtest_mimic::Trial;
 
@@ -10,6 +10,7 @@ mod bad_tokens;
 mod emails;
 mod helpers;
 mod identity_provider;
+mod introspection;
 mod key_settings;
 mod mutations;
 mod provider;
@@ -23,6 +24,7 @@ pub(crate) fn trials() -> Vec<Trial> {
         websocket::trials(),
         identity_provider::trials(),
         key_settings::trials(),
+        introspection::trials(),
     ]
     .into_iter()
     .flatten()

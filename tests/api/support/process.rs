@@ -13,7 +13,7 @@ use regex::Regex;
 use super::app::{JWT_SECRET, WAIT};
 
 /// The configuration variables a test server process must not inherit.
-const CONFIGURATION: [&str; 18] = [
+const CONFIGURATION: [&str; 19] = [
     "DATABASE_URL",
     "READ_DATABASE_URL",
     "ROSTERQL_BIND",
@@ -23,6 +23,7 @@ const CONFIGURATION: [&str; 18] = [
     "ROSTERQL_JWT_LEEWAY",
     "ROSTERQL_JWT_ISSUER",
     "ROSTERQL_JWT_AUDIENCE",
+    "ROSTERQL_INTROSPECTION",
     "ROSTERQL_CONSISTENCY_TIMEOUT",
     "ROSTERQL_PROJECTOR_POLL",
     "ROSTERQL_CHANGE_BUFFER",
