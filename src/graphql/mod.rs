@@ -13,6 +13,7 @@ mod ids;
 mod introspection;
 mod mutation;
 mod query;
+pub mod request_id;
 mod response_errors;
 mod subscription;
 mod types;

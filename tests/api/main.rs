@@ -15,6 +15,7 @@ mod values;
 mod auth;
 mod cli;
 mod commands;
+mod errors;
 mod http;
 mod instances;
 mod projector;
@@ -26,6 +27,7 @@ fn main() {
         auth::trials(),
         cli::trials(),
         commands::trials(),
+        errors::trials(),
         http::trials(),
         instances::trials(),
         projector::trials(),
