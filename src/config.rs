@@ -3,11 +3,13 @@
 
 use std::net::SocketAddr;
 use std::ops::RangeInclusive;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Args, Parser, Subcommand};
 
-use crate::auth::{MIN_SECRET_BYTES, Role};
+use crate::auth::{KeyError, MIN_SECRET_BYTES, Role, TokenAlgorithm, TokenKeys, TokenRules};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://rosterql.db?mode=rwc";
 
@@ -77,6 +79,40 @@ pub struct Config {
         global = true
     )]
     pub jwt_secret: Option<String>,
+    /// A PEM public key that checks tokens from an identity provider, instead of a secret
+    /// (needs --jwt-algorithm RS256 or ES256).
+    #[arg(long, env = "ROSTERQL_JWT_PUBLIC_KEY_FILE", global = true)]
+    pub jwt_public_key_file: Option<PathBuf>,
+    /// The one algorithm tokens must be signed with [default: HS256, with the secret].
+    #[arg(
+        long,
+        env = "ROSTERQL_JWT_ALGORITHM",
+        value_enum,
+        ignore_case = true,
+        global = true
+    )]
+    pub jwt_algorithm: Option<TokenAlgorithm>,
+    /// How long after its `exp` a token is still taken, for clocks that differ (whole
+    /// seconds).
+    #[arg(long, env = "ROSTERQL_JWT_LEEWAY", default_value = "5s", global = true)]
+    pub jwt_leeway: humantime::Duration,
+    /// The `iss` every token must carry [default: not checked].
+    #[arg(long, env = "ROSTERQL_JWT_ISSUER", global = true)]
+    pub jwt_issuer: Option<String>,
+    /// The audience every token's `aud` must name [default: not checked].
+    #[arg(long, env = "ROSTERQL_JWT_AUDIENCE", global = true)]
+    pub jwt_audience: Option<String>,
+    /// Whether clients may introspect the schema and get "did you mean" suggestions; turn
+    /// it off in production (`rosterql schema` prints the SDL either way).
+    #[arg(
+        long,
+        env = "ROSTERQL_INTROSPECTION",
+        default_value_t = true,
+        action = ArgAction::Set,
+        value_parser = BoolishValueParser::new(),
+        global = true
+    )]
+    pub introspection: bool,
     /// How long a request with X-Consistency-Token waits for the read side.
     #[arg(
         long,
@@ -158,6 +194,12 @@ impl Config {
             read_database_url: None,
             bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
             jwt_secret: None,
+            jwt_public_key_file: None,
+            jwt_algorithm: None,
+            jwt_leeway: Duration::from_secs(5).into(),
+            jwt_issuer: None,
+            jwt_audience: None,
+            introspection: true,
             consistency_timeout: Duration::from_secs(5).into(),
             projector_poll: Duration::from_millis(250).into(),
             change_buffer: 4096,
@@ -185,9 +227,11 @@ impl Config {
     }
 
     /// Refuses what the server cannot run with: a JWT secret that is empty or shorter than
-    /// [`MIN_SECRET_BYTES`] (anyone could sign tokens with it), and sizes or intervals of zero
-    /// (a change buffer of none cannot be made, a poll every 0 s spins on the database) or
-    /// beyond any sensible deployment (a typo, not a wish).
+    /// [`MIN_SECRET_BYTES`] (anyone could sign tokens with it), an issuer or audience set but
+    /// empty, a leeway that is not whole seconds, and sizes or intervals of zero (a change
+    /// buffer of none cannot be made, a poll every 0 s spins on the database) or beyond any
+    /// sensible deployment (a typo, not a wish). The keys themselves are checked by
+    /// [`Self::token_keys`].
     pub fn validate(&self) -> Result<(), ConfigError> {
         match self.jwt_secret.as_deref().map(str::len) {
             Some(0) => return Err(ConfigError::EmptySecret),
@@ -195,6 +239,22 @@ impl Config {
                 return Err(ConfigError::ShortSecret(length));
             }
             _ => {}
+        }
+        for (setting, value) in [
+            ("ROSTERQL_JWT_ISSUER (--jwt-issuer)", &self.jwt_issuer),
+            ("ROSTERQL_JWT_AUDIENCE (--jwt-audience)", &self.jwt_audience),
+        ] {
+            if value.as_deref().is_some_and(str::is_empty) {
+                return Err(ConfigError::Empty(setting));
+            }
+        }
+        within(
+            "ROSTERQL_JWT_LEEWAY (--jwt-leeway)",
+            *self.jwt_leeway,
+            JWT_LEEWAY,
+        )?;
+        if self.jwt_leeway.subsec_nanos() != 0 {
+            return Err(ConfigError::FractionalLeeway((*self.jwt_leeway).shown()));
         }
         within(
             "ROSTERQL_CONSISTENCY_TIMEOUT (--consistency-timeout)",
@@ -239,6 +299,53 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The rules every token is checked against besides its signature.
+    pub fn token_rules(&self) -> TokenRules {
+        TokenRules {
+            leeway: *self.jwt_leeway,
+            issuer: self.jwt_issuer.clone(),
+            audience: self.jwt_audience.clone(),
+        }
+    }
+
+    /// The keys tokens are checked (and, with a secret, signed) with: the secret's (HS256),
+    /// or the public key file's (RS256 or ES256, as `jwt_algorithm` pins it); None when
+    /// neither is set. Refuses both at once, an algorithm that does not fit the key, and a
+    /// key file that cannot be read or does not hold such a public key.
+    pub fn token_keys(&self) -> Result<Option<TokenKeys>, ConfigError> {
+        let rules = self.token_rules();
+        match (
+            self.jwt_secret.as_deref(),
+            self.jwt_public_key_file.as_ref(),
+            self.jwt_algorithm,
+        ) {
+            (Some(_), Some(_), _) => Err(ConfigError::SecretAndPublicKey),
+            (Some(secret), None, None | Some(TokenAlgorithm::Hs256)) => {
+                Ok(Some(TokenKeys::new(secret.as_bytes(), &rules)))
+            }
+            (None, None, None | Some(TokenAlgorithm::Hs256)) => Ok(None),
+            (_, None, Some(algorithm)) => Err(ConfigError::NoPublicKey(algorithm)),
+            (None, Some(_), None | Some(TokenAlgorithm::Hs256)) => {
+                Err(ConfigError::NoPublicKeyAlgorithm)
+            }
+            (None, Some(path), Some(algorithm)) => {
+                let pem = std::fs::read(path).map_err(|error| ConfigError::UnreadableKeyFile {
+                    path: path.clone(),
+                    error: error.to_string(),
+                })?;
+                TokenKeys::from_public_key(algorithm, &pem, &rules)
+                    .map(Some)
+                    .map_err(|error| ConfigError::BadPublicKey {
+                        path: path.clone(),
+                        error,
+                    })
+            }
+        }
+    }
+}
+
+const JWT_LEEWAY: RangeInclusive<Duration> = Duration::ZERO..=Duration::from_secs(5 * 60);
 const CONSISTENCY_TIMEOUT: RangeInclusive<Duration> =
     Duration::from_millis(1)..=Duration::from_secs(5 * 60);
 const PROJECTOR_POLL: RangeInclusive<Duration> =
@@ -266,6 +373,31 @@ pub enum ConfigError {
          {MIN_SECRET_BYTES} bytes"
     )]
     ShortSecret(usize),
+    #[error("{0} is set but empty: set it, or unset it to not check it")]
+    Empty(&'static str),
+    #[error("ROSTERQL_JWT_LEEWAY (--jwt-leeway) is {0}: it must be whole seconds")]
+    FractionalLeeway(String),
+    #[error(
+        "ROSTERQL_JWT_SECRET and ROSTERQL_JWT_PUBLIC_KEY_FILE are both set: tokens are checked \
+         with one or the other, unset one"
+    )]
+    SecretAndPublicKey,
+    #[error(
+        "ROSTERQL_JWT_ALGORITHM (--jwt-algorithm) is {0}: set ROSTERQL_JWT_PUBLIC_KEY_FILE to \
+         the public key that checks it"
+    )]
+    NoPublicKey(TokenAlgorithm),
+    #[error(
+        "ROSTERQL_JWT_PUBLIC_KEY_FILE (--jwt-public-key-file) needs ROSTERQL_JWT_ALGORITHM \
+         (--jwt-algorithm) set to RS256 or ES256"
+    )]
+    NoPublicKeyAlgorithm,
+    #[error(
+        "ROSTERQL_JWT_PUBLIC_KEY_FILE (--jwt-public-key-file) {path:?} cannot be read: {error}"
+    )]
+    UnreadableKeyFile { path: PathBuf, error: String },
+    #[error("ROSTERQL_JWT_PUBLIC_KEY_FILE (--jwt-public-key-file) {path:?} is refused: {error}")]
+    BadPublicKey { path: PathBuf, error: KeyError },
     #[error("{setting} is {value}: it must be from {min} to {max}")]
     OutOfRange {
         setting: &'static str,
@@ -404,6 +536,76 @@ mod tests {
                 assert!(error.to_string().starts_with(variable), "{error}");
             }
         }
+    }
+
+    #[test]
+    fn the_leeway_is_whole_seconds_up_to_five_minutes_and_may_be_zero() {
+        let with_leeway = |ms| {
+            let mut config = config();
+            config.jwt_leeway = millis(ms);
+            config.validate()
+        };
+        assert_eq!(with_leeway(0), Ok(()));
+        assert_eq!(with_leeway(300_000), Ok(()));
+        assert!(matches!(
+            with_leeway(300_001),
+            Err(ConfigError::OutOfRange { .. })
+        ));
+        assert_eq!(
+            with_leeway(1500),
+            Err(ConfigError::FractionalLeeway("1s 500ms".into()))
+        );
+    }
+
+    #[test]
+    fn an_issuer_or_audience_set_but_empty_is_refused() {
+        let mut config = config();
+        config.jwt_issuer = Some(String::new());
+        assert!(
+            matches!(config.validate(), Err(ConfigError::Empty(setting)) if setting.starts_with("ROSTERQL_JWT_ISSUER"))
+        );
+        let mut config = self::config();
+        config.jwt_audience = Some(String::new());
+        assert!(
+            matches!(config.validate(), Err(ConfigError::Empty(setting)) if setting.starts_with("ROSTERQL_JWT_AUDIENCE"))
+        );
+    }
+
+    #[test]
+    fn tokens_are_checked_with_a_secret_or_a_public_key_of_a_pinned_algorithm() {
+        let keys = |secret: Option<&str>, key_file: Option<&str>, algorithm| {
+            let mut config = config();
+            config.jwt_secret = secret.map(str::to_owned);
+            config.jwt_public_key_file = key_file.map(PathBuf::from);
+            config.jwt_algorithm = algorithm;
+            config.token_keys().map(|keys| keys.is_some())
+        };
+        let secret = Some("s".repeat(32));
+        let secret = secret.as_deref();
+        let missing = Some("/nonexistent/rosterql-public-key.pem");
+        assert_eq!(keys(None, None, None), Ok(false));
+        assert_eq!(keys(secret, None, None), Ok(true));
+        assert_eq!(keys(secret, None, Some(TokenAlgorithm::Hs256)), Ok(true));
+        assert_eq!(
+            keys(secret, missing, Some(TokenAlgorithm::Rs256)),
+            Err(ConfigError::SecretAndPublicKey)
+        );
+        assert_eq!(
+            keys(secret, None, Some(TokenAlgorithm::Rs256)),
+            Err(ConfigError::NoPublicKey(TokenAlgorithm::Rs256))
+        );
+        assert_eq!(
+            keys(None, missing, None),
+            Err(ConfigError::NoPublicKeyAlgorithm)
+        );
+        assert_eq!(
+            keys(None, missing, Some(TokenAlgorithm::Hs256)),
+            Err(ConfigError::NoPublicKeyAlgorithm)
+        );
+        assert!(matches!(
+            keys(None, missing, Some(TokenAlgorithm::Es256)),
+            Err(ConfigError::UnreadableKeyFile { .. })
+        ));
     }
 
     fn millis(ms: u64) -> humantime::Duration {

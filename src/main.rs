@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Parser;
 use rand::RngCore;
 use rosterql::app::{Application, Databases};
-use rosterql::auth::{MIN_SECRET_BYTES, Role, TokenKeys};
+use rosterql::auth::{MIN_SECRET_BYTES, Role, SignError, TokenKeys};
 use rosterql::command::CommandService;
 use rosterql::config::{Cli, Command, Config};
 use rosterql::event_log::EventLog;
@@ -25,11 +25,14 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    if let Err(error) = cli.config.validate() {
-        tracing::error!("{error}");
-        return ExitCode::from(2);
-    }
-    match run(cli.command.unwrap_or(Command::Serve), cli.config).await {
+    let keys = match cli.config.validate().and_then(|()| cli.config.token_keys()) {
+        Ok(keys) => keys,
+        Err(error) => {
+            tracing::error!("{error}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(cli.command.unwrap_or(Command::Serve), cli.config, keys).await {
         Ok(code) => code,
         Err(error) => {
             tracing::error!("{error:#}");
@@ -38,25 +41,34 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
+/// Runs `command`; `keys` are the configured token keys (None: no secret nor public key).
+async fn run(
+    command: Command,
+    config: Config,
+    keys: Option<TokenKeys>,
+) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve => serve(config).await?,
+        Command::Serve => serve(config, keys).await?,
         Command::Schema => print!("{}", graphql::sdl()),
         Command::Migrate => {
             Databases::connect(&config).await?.migrate(&config).await?;
             tracing::info!("migrations applied");
         }
         Command::Token { role, ttl, sub } => {
-            let Some(secret) = config.jwt_secret.as_deref() else {
+            let Some(keys) = keys else {
                 tracing::error!(
                     "set ROSTERQL_JWT_SECRET (or --jwt-secret): tokens are signed with it"
                 );
                 return Ok(ExitCode::from(2));
             };
-            let token = TokenKeys::new(secret.as_bytes())
-                .issue(&sub, role, ttl.into())
-                .context("signing the token")?;
-            println!("{token}");
+            match keys.issue(&sub, role, ttl.into()) {
+                Ok(token) => println!("{token}"),
+                Err(error @ SignError::NoPrivateKey) => {
+                    tracing::error!("{error}");
+                    return Ok(ExitCode::from(2));
+                }
+                Err(error) => return Err(error.into()),
+            }
         }
         Command::RebuildProjections => {
             let databases = Databases::connect(&config).await?;
@@ -87,13 +99,13 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
-    let keys = match config.jwt_secret.as_deref() {
-        Some(secret) => TokenKeys::new(secret.as_bytes()),
+async fn serve(config: Config, keys: Option<TokenKeys>) -> anyhow::Result<()> {
+    let keys = match keys {
+        Some(keys) => keys,
         None => {
             let mut secret = [0u8; MIN_SECRET_BYTES];
             rand::rng().fill_bytes(&mut secret);
-            let keys = TokenKeys::new(&secret);
+            let keys = TokenKeys::new(&secret, &config.token_rules());
             let token = keys
                 .issue("rosterql-admin", Role::Admin, ADMIN_TOKEN_TTL)
                 .context("signing the admin token")?;

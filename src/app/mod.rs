@@ -117,7 +117,8 @@ impl Application {
             progress.clone(),
             config.max_projection_lag.into(),
         );
-        let state = HttpState::new(graphql::build_schema(services), keys, progress, readiness);
+        let schema = graphql::build_schema(services, config.introspection);
+        let state = HttpState::new(schema, keys, progress, readiness);
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;

@@ -4,11 +4,14 @@
 //! Every error a client can meet passes through here: domain, command, query, token and
 //! access errors, the HTTP refusals, the WebSocket `connection_init` rejection, and
 //! async-graphql's own errors that come without a code. The metrics' outcome labels use the
-//! same codes. A server-side cause (a database error) is logged here and never sent.
+//! same codes. A server-side cause (a database error, a panic) is logged here and never
+//! sent: the client gets `INTERNAL_SERVER_ERROR` or `SERVICE_UNAVAILABLE` with the request's
+//! id in `extensions.requestId`, and the log line of the cause names the same id.
 
 use async_graphql::parser::types::Field;
 use async_graphql::{Error, ErrorExtensionValues, ErrorExtensions, ServerError, Value};
 
+use super::request_id;
 use crate::auth::{AccessError, AuthError};
 use crate::command::CommandError;
 use crate::domain::DomainError;
@@ -72,23 +75,42 @@ impl ClientError {
         Self::new(ErrorCode::BadUserInput, format!("{field} {message}")).with("field", field)
     }
 
+    /// The id of the request being served, in the extensions when there is one.
+    fn with_request_id(self, request_id: Option<String>) -> Self {
+        match request_id {
+            Some(id) => self.with("requestId", id),
+            None => self,
+        }
+    }
+
     fn unavailable(cause: &dyn std::error::Error) -> Self {
-        tracing::warn!(error = %cause, "database unavailable");
+        let request_id = request_id::current();
+        tracing::warn!(request_id = %logged(request_id.as_deref()), error = %cause, "database unavailable");
         Self::new(
             ErrorCode::ServiceUnavailable,
             "a database is unavailable; try again",
         )
+        .with_request_id(request_id)
     }
 
     fn internal(cause: &dyn std::error::Error) -> Self {
-        tracing::error!(error = ?cause, "request failed");
-        Self::new(ErrorCode::InternalServerError, "internal error")
+        let request_id = request_id::current();
+        tracing::error!(request_id = %logged(request_id.as_deref()), error = ?cause, "request failed");
+        Self::new(ErrorCode::InternalServerError, "internal error").with_request_id(request_id)
     }
 
     /// The schema was built without its services: a wiring bug, not the client's fault.
     pub(super) fn missing_services() -> Self {
-        tracing::error!("the schema has no services attached");
-        Self::new(ErrorCode::InternalServerError, "internal error")
+        let request_id = request_id::current();
+        tracing::error!(request_id = %logged(request_id.as_deref()), "the schema has no services attached");
+        Self::new(ErrorCode::InternalServerError, "internal error").with_request_id(request_id)
+    }
+
+    /// A request handler panicked with `message`: a bug, logged, never shown.
+    pub fn panicked(message: &str) -> Self {
+        let request_id = request_id::current();
+        tracing::error!(request_id = %logged(request_id.as_deref()), panic = message, "a request panicked");
+        Self::new(ErrorCode::InternalServerError, "internal error").with_request_id(request_id)
     }
 
     pub fn code(&self) -> ErrorCode {
@@ -261,10 +283,24 @@ pub(super) fn give_code(error: &mut ServerError) {
     if error.path.is_empty() {
         extensions.set("code", ErrorCode::BadUserInput.as_str());
     } else {
-        tracing::error!(message = %error.message, path = ?error.path, "an error escaped without a code");
+        let request_id = request_id::current();
+        tracing::error!(
+            request_id = %logged(request_id.as_deref()),
+            message = %error.message,
+            path = ?error.path,
+            "an error escaped without a code"
+        );
         extensions.set("code", ErrorCode::InternalServerError.as_str());
+        if let Some(id) = request_id {
+            extensions.set("requestId", id);
+        }
         error.message = "internal error".to_owned();
     }
+}
+
+/// A request id as a log line shows it.
+fn logged(request_id: Option<&str>) -> &str {
+    request_id.unwrap_or("none")
 }
 
 #[cfg(test)]

@@ -10,8 +10,10 @@ mod context;
 mod error;
 mod guard;
 mod ids;
+mod introspection;
 mod mutation;
 mod query;
+pub mod request_id;
 mod response_errors;
 mod subscription;
 mod types;
@@ -35,14 +37,25 @@ fn builder() -> SchemaBuilder<query::Query, mutation::Mutation, subscription::Su
     )
 }
 
-pub fn build_schema(services: Services) -> RosterSchema {
-    builder()
+/// The schema serving `services`. Without `introspection`, a request selecting `__schema`
+/// or `__type` is refused and errors suggest no field names: clients get no map of the API.
+pub fn build_schema(services: Services, introspection: bool) -> RosterSchema {
+    let builder = builder()
         .data(services)
-        .extension(response_errors::ResponseErrors)
-        .finish()
+        .extension(response_errors::ResponseErrors);
+    if introspection {
+        builder.finish()
+    } else {
+        builder
+            .extension(introspection::IntrospectionRefused)
+            .disable_introspection()
+            .disable_suggestions()
+            .finish()
+    }
 }
 
-/// The schema's SDL, as `rosterql schema` prints it and `schema.graphql` holds it.
+/// The schema's SDL, as `rosterql schema` prints it and `schema.graphql` holds it (whether
+/// or not the server allows introspection).
 pub fn sdl() -> String {
     builder().finish().sdl()
 }

@@ -12,6 +12,10 @@
 //! `extensions.code`. A field's error is looked at where the field failed, while its
 //! arguments are at hand; the rest once the response is complete. Which code is
 //! [`super::error`]'s decision.
+//!
+//! A subscription (and every operation over WebSocket) is polled long after its connection
+//! was opened, outside any HTTP request: each poll runs with the connection's request id, so
+//! its server-side errors carry that id as HTTP requests' do.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -23,7 +27,9 @@ use async_graphql::futures_util::stream::BoxStream;
 use async_graphql::{Response, ServerError, ServerResult, Value};
 use futures_util::StreamExt;
 
+use super::RequestContext;
 use super::error::{give_argument_code, give_code};
+use super::request_id;
 
 pub(super) struct ResponseErrors;
 
@@ -61,9 +67,18 @@ impl Extension for Collected {
         next: NextSubscribe<'_>,
     ) -> BoxStream<'s, Response> {
         let collected = self.clone();
-        next.run(ctx, stream)
+        let mut responses = next
+            .run(ctx, stream)
             .map(move |response| collected.finish(response))
-            .boxed()
+            .boxed();
+        let Some(context) = ctx.data_opt::<RequestContext>() else {
+            return responses;
+        };
+        let id = context.request_id.clone();
+        futures_util::stream::poll_fn(move |cx| {
+            request_id::sync_scope(id.clone(), || responses.poll_next_unpin(cx))
+        })
+        .boxed()
     }
 
     async fn resolve(

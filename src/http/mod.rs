@@ -9,10 +9,12 @@ mod graphql;
 mod health;
 mod metrics;
 mod preflight;
+mod request_guard;
 mod websocket;
 
 pub use metrics::prometheus;
 pub use preflight::Refusal;
+pub use request_guard::with_request_guard;
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -73,14 +75,15 @@ pub fn router(state: HttpState) -> Router {
     // Install the recorder before the first request, not at the first scrape: whatever
     // happens before that must be counted too.
     prometheus();
-    Router::new()
+    let routes = Router::new()
         .route("/", get(graphiql::page))
         .route("/graphiql/{asset}", get(graphiql::asset))
         .route("/graphql", get(graphql::handle).post(graphql::handle))
         .route("/graphql/ws", get(websocket::upgrade))
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
-        .route("/metrics", get(metrics::render))
+        .route("/metrics", get(metrics::render));
+    with_request_guard(routes)
         .layer(middleware::from_fn(metrics::record_request))
         .with_state(state)
 }

@@ -15,6 +15,7 @@ mod values;
 mod auth;
 mod cli;
 mod commands;
+mod errors;
 mod hostile;
 mod http;
 mod instances;
@@ -27,6 +28,7 @@ fn main() {
         auth::trials(),
         cli::trials(),
         commands::trials(),
+        errors::trials(),
         hostile::trials(),
         http::trials(),
         instances::trials(),

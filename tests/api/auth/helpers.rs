@@ -2,8 +2,10 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use rosterql::auth::{Role, TokenKeys};
+use rosterql::auth::{Role, TokenKeys, TokenRules};
 use serde_json::{Value, json};
 
 use crate::support::JWT_SECRET;
@@ -17,8 +19,25 @@ pub(super) fn unix_now() -> i64 {
 
 /// A JWT (HS256) over any `claims`, signed with the test app's secret.
 pub(super) fn signed(claims: Value) -> String {
-    let key = EncodingKey::from_secret(JWT_SECRET.as_bytes());
-    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &key).expect("HS256 signs")
+    hmac_signed(Algorithm::HS256, JWT_SECRET.as_bytes(), &claims)
+}
+
+/// A JWT over `claims` signed with `algorithm` (an HMAC one) and `secret`: with a public
+/// key's bytes as the secret, the algorithm-confusion attack.
+pub(super) fn hmac_signed(algorithm: Algorithm, secret: &[u8], claims: &Value) -> String {
+    let key = EncodingKey::from_secret(secret);
+    jsonwebtoken::encode(&Header::new(algorithm), claims, &key).expect("HMAC signs")
+}
+
+/// Unsigned JWTs (`alg: none`) over `claims`, with and without the trailing dot.
+pub(super) fn unsigned(claims: &Value) -> Vec<String> {
+    let encode = |json: &str| URL_SAFE_NO_PAD.encode(json);
+    let header = encode(r#"{"alg":"none","typ":"JWT"}"#);
+    let payload = encode(&claims.to_string());
+    vec![
+        format!("{header}.{payload}."),
+        format!("{header}.{payload}"),
+    ]
 }
 
 /// An admin token, signed with the right secret, that expires `expires_in` seconds from now.
@@ -27,7 +46,7 @@ pub(super) fn admin_token_expiring_in(expires_in: i64) -> String {
 }
 
 pub(super) fn admin_token_of_another_secret() -> String {
-    TokenKeys::new(b"another-secret")
+    TokenKeys::new(b"another-secret", &TokenRules::default())
         .issue("test-user", Role::Admin, Duration::from_secs(3600))
         .expect("the token signs")
 }

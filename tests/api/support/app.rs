@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use rosterql::app::Application;
-use rosterql::auth::{Role, TokenKeys};
+use rosterql::auth::{Role, TokenKeys, TokenRules};
 use rosterql::config::Config;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -17,8 +17,9 @@ use super::{Backend, TestDatabase};
 pub(crate) const JWT_SECRET: &str = "rosterql-test-secret-0123456789abcdef";
 pub(crate) const WAIT: Duration = Duration::from_secs(15);
 
+/// Keys for the test secret (HS256), with no leeway, issuer or audience.
 pub(crate) fn keys() -> TokenKeys {
-    TokenKeys::new(JWT_SECRET.as_bytes())
+    TokenKeys::new(JWT_SECRET.as_bytes(), &TokenRules::default())
 }
 
 pub(crate) fn token(role: Role) -> String {
@@ -75,9 +76,14 @@ impl TestApp {
         app
     }
 
-    /// A server with `config` (its database is the caller's to keep).
+    /// A server with `config` (its database is the caller's to keep), checking tokens as its
+    /// token settings say (the test secret's keys when it has none).
     pub(crate) async fn start(config: &Config) -> Self {
-        let application = Application::build(config, keys())
+        let keys = config
+            .token_keys()
+            .expect("valid token settings")
+            .unwrap_or_else(keys);
+        let application = Application::build(config, keys)
             .await
             .expect("the app builds");
         let port = application.port();

@@ -13,11 +13,17 @@ use regex::Regex;
 use super::app::{JWT_SECRET, WAIT};
 
 /// The configuration variables a test server process must not inherit.
-const CONFIGURATION: [&str; 13] = [
+const CONFIGURATION: [&str; 19] = [
     "DATABASE_URL",
     "READ_DATABASE_URL",
     "ROSTERQL_BIND",
     "ROSTERQL_JWT_SECRET",
+    "ROSTERQL_JWT_PUBLIC_KEY_FILE",
+    "ROSTERQL_JWT_ALGORITHM",
+    "ROSTERQL_JWT_LEEWAY",
+    "ROSTERQL_JWT_ISSUER",
+    "ROSTERQL_JWT_AUDIENCE",
+    "ROSTERQL_INTROSPECTION",
     "ROSTERQL_CONSISTENCY_TIMEOUT",
     "ROSTERQL_PROJECTOR_POLL",
     "ROSTERQL_CHANGE_BUFFER",
@@ -159,6 +165,16 @@ pub(crate) async fn run_rosterql(
 /// within the wait (still running by then, it is killed and the test fails). Returns what it
 /// wrote to stderr.
 pub(crate) fn refused_at_start(args: &[&str], env: &[(&str, &str)]) -> String {
+    refused_at_start_unsetting(args, env, &[])
+}
+
+/// As [`refused_at_start`], with the variables of `unset` removed after `env` is applied
+/// (to start without the test secret).
+pub(crate) fn refused_at_start_unsetting(
+    args: &[&str],
+    env: &[(&str, &str)],
+    unset: &[&str],
+) -> String {
     let mut command = Command::new(env!("CARGO_BIN_EXE_rosterql"));
     for name in CONFIGURATION {
         command.env_remove(name);
@@ -168,8 +184,11 @@ pub(crate) fn refused_at_start(args: &[&str], env: &[(&str, &str)]) -> String {
         ("ROSTERQL_BIND", "127.0.0.1:0"),
         ("ROSTERQL_JWT_SECRET", JWT_SECRET),
     ];
+    command.envs(defaults.iter().chain(env).copied());
+    for name in unset {
+        command.env_remove(name);
+    }
     let mut child = command
-        .envs(defaults.iter().chain(env).copied())
         .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
