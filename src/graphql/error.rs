@@ -25,6 +25,7 @@ pub enum ErrorCode {
     Forbidden,
     ConsistencyTimeout,
     ServiceUnavailable,
+    TooManySubscriptions,
     InternalServerError,
 }
 
@@ -39,6 +40,7 @@ impl ErrorCode {
             Self::Forbidden => "FORBIDDEN",
             Self::ConsistencyTimeout => "CONSISTENCY_TIMEOUT",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            Self::TooManySubscriptions => "TOO_MANY_SUBSCRIPTIONS",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -70,6 +72,14 @@ impl ClientError {
     /// `BAD_USER_INPUT` naming the offending input field.
     pub fn bad_input(field: &str, message: impl std::fmt::Display) -> Self {
         Self::new(ErrorCode::BadUserInput, format!("{field} {message}")).with("field", field)
+    }
+
+    /// A WebSocket already runs as many operations as one may.
+    pub fn too_many_subscriptions(most: usize) -> Self {
+        Self::new(
+            ErrorCode::TooManySubscriptions,
+            format!("a WebSocket may run at most {most} operations at once; complete one first"),
+        )
     }
 
     fn unavailable(cause: &dyn std::error::Error) -> Self {

@@ -20,6 +20,7 @@ mod instances;
 mod projector;
 mod queries;
 mod subscriptions;
+mod websocket;
 
 fn main() {
     let trials = [
@@ -31,6 +32,7 @@ fn main() {
         projector::trials(),
         queries::trials(),
         subscriptions::trials(),
+        websocket::trials(),
     ];
     support::harness::run(trials.into_iter().flatten().collect());
 }

@@ -24,4 +24,4 @@ pub(crate) use harness::{Backend, on_both_databases, on_postgres, without_databa
 pub(crate) use listener::{FollowingListener, ListenerRecord, SeenChange};
 pub(crate) use metrics::counter;
 pub(crate) use process::{refused_at_start, run_rosterql};
-pub(crate) use ws::WsClient;
+pub(crate) use ws::{Frame, WsClient};
