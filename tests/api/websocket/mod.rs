@@ -1,10 +1,12 @@
 //! GraphQL over WebSocket as API.md's "Protocol conformance" states it for
 //! `graphql-transport-ws`: its close codes, pings both ways, a socket closed when its token
-//! expires, and the limits on what one socket and one caller may hold.
+//! expires, the limits on what one socket and one caller may hold, and the `graphql-ws`
+//! library's own client against the server.
 
 use libtest_mimic::Trial;
 
 mod close_codes;
+mod graphql_ws_client;
 mod keep_alive;
 mod limits;
 mod token_expiry;
@@ -15,6 +17,7 @@ pub(crate) fn trials() -> Vec<Trial> {
         keep_alive::trials(),
         token_expiry::trials(),
         limits::trials(),
+        graphql_ws_client::trials(),
     ]
     .into_iter()
     .flatten()
