@@ -184,6 +184,111 @@ pub struct Config {
         global = true
     )]
     pub max_write_ahead: u64,
+    #[command(flatten)]
+    pub websocket: WebSocketConfig,
+}
+
+/// GraphQL over WebSocket: how long a socket may wait, how much it may hold.
+#[derive(Debug, Clone, Args)]
+pub struct WebSocketConfig {
+    /// How long a WebSocket may stay open without `connection_init` (then closed with 4408).
+    #[arg(
+        long = "ws-init-timeout",
+        env = "ROSTERQL_WS_INIT_TIMEOUT",
+        default_value = "10s",
+        global = true
+    )]
+    pub init_timeout: humantime::Duration,
+    /// How often the server pings an acknowledged socket; one that has not answered a ping
+    /// by the next is closed (4408).
+    #[arg(
+        long = "ws-ping-interval",
+        env = "ROSTERQL_WS_PING_INTERVAL",
+        default_value = "15s",
+        global = true
+    )]
+    pub ping_interval: humantime::Duration,
+    /// The most operations one WebSocket may run at once.
+    #[arg(
+        long = "ws-max-subscriptions",
+        env = "ROSTERQL_WS_MAX_SUBSCRIPTIONS",
+        default_value_t = 100,
+        global = true
+    )]
+    pub max_subscriptions: usize,
+    /// The most WebSockets one caller (its token's subject, else its address) may hold open.
+    #[arg(
+        long = "ws-max-connections-per-caller",
+        env = "ROSTERQL_WS_MAX_CONNECTIONS_PER_CALLER",
+        default_value_t = 50,
+        global = true
+    )]
+    pub max_connections_per_caller: usize,
+    /// How many results of one subscription may wait to be sent.
+    #[arg(
+        long = "ws-send-queue",
+        env = "ROSTERQL_WS_SEND_QUEUE",
+        default_value_t = 256,
+        global = true
+    )]
+    pub send_queue: usize,
+    /// How long a result may wait for room in a full send queue, or a message for the
+    /// socket to take it, before the listener is closed as too slow (1013).
+    #[arg(
+        long = "ws-send-timeout",
+        env = "ROSTERQL_WS_SEND_TIMEOUT",
+        default_value = "10s",
+        global = true
+    )]
+    pub send_timeout: humantime::Duration,
+}
+
+impl Default for WebSocketConfig {
+    fn default() -> Self {
+        Self {
+            init_timeout: Duration::from_secs(10).into(),
+            ping_interval: Duration::from_secs(15).into(),
+            max_subscriptions: 100,
+            max_connections_per_caller: 50,
+            send_queue: 256,
+            send_timeout: Duration::from_secs(10).into(),
+        }
+    }
+}
+
+impl WebSocketConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        within(
+            "ROSTERQL_WS_INIT_TIMEOUT (--ws-init-timeout)",
+            *self.init_timeout,
+            WS_INIT_TIMEOUT,
+        )?;
+        within(
+            "ROSTERQL_WS_PING_INTERVAL (--ws-ping-interval)",
+            *self.ping_interval,
+            WS_PING_INTERVAL,
+        )?;
+        within(
+            "ROSTERQL_WS_MAX_SUBSCRIPTIONS (--ws-max-subscriptions)",
+            self.max_subscriptions,
+            WS_MAX_SUBSCRIPTIONS,
+        )?;
+        within(
+            "ROSTERQL_WS_MAX_CONNECTIONS_PER_CALLER (--ws-max-connections-per-caller)",
+            self.max_connections_per_caller,
+            WS_MAX_CONNECTIONS_PER_CALLER,
+        )?;
+        within(
+            "ROSTERQL_WS_SEND_QUEUE (--ws-send-queue)",
+            self.send_queue,
+            WS_SEND_QUEUE,
+        )?;
+        within(
+            "ROSTERQL_WS_SEND_TIMEOUT (--ws-send-timeout)",
+            *self.send_timeout,
+            WS_SEND_TIMEOUT,
+        )
+    }
 }
 
 impl Config {
@@ -209,6 +314,7 @@ impl Config {
             max_projection_lag: Duration::from_secs(30).into(),
             database_timeout: Duration::from_secs(5).into(),
             max_write_ahead: 500,
+            websocket: WebSocketConfig::default(),
         }
     }
 
@@ -295,7 +401,8 @@ impl Config {
             "ROSTERQL_MAX_WRITE_AHEAD (--max-write-ahead)",
             self.max_write_ahead,
             MAX_WRITE_AHEAD,
-        )
+        )?;
+        self.websocket.validate()
     }
 }
 
@@ -359,6 +466,15 @@ const MAX_PROJECTION_LAG: RangeInclusive<Duration> =
 const DATABASE_TIMEOUT: RangeInclusive<Duration> =
     Duration::from_millis(100)..=Duration::from_secs(5 * 60);
 const MAX_WRITE_AHEAD: RangeInclusive<u64> = 1..=10_000_000;
+const WS_INIT_TIMEOUT: RangeInclusive<Duration> =
+    Duration::from_millis(100)..=Duration::from_secs(5 * 60);
+const WS_PING_INTERVAL: RangeInclusive<Duration> =
+    Duration::from_millis(100)..=Duration::from_secs(10 * 60);
+const WS_MAX_SUBSCRIPTIONS: RangeInclusive<usize> = 1..=10_000;
+const WS_MAX_CONNECTIONS_PER_CALLER: RangeInclusive<usize> = 1..=100_000;
+const WS_SEND_QUEUE: RangeInclusive<usize> = 1..=65_536;
+const WS_SEND_TIMEOUT: RangeInclusive<Duration> =
+    Duration::from_millis(100)..=Duration::from_secs(5 * 60);
 
 /// A setting the server refuses to start with, named as deployments set it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -480,7 +596,7 @@ mod tests {
     #[test]
     fn every_size_and_interval_is_refused_at_zero_and_beyond_its_bound() {
         type Setter = fn(&mut Config, u64);
-        let settings: [(&str, Setter, u64); 8] = [
+        let settings: [(&str, Setter, u64); 14] = [
             (
                 "ROSTERQL_CONSISTENCY_TIMEOUT",
                 |c, ms| c.consistency_timeout = millis(ms),
@@ -520,6 +636,36 @@ mod tests {
                 "ROSTERQL_MAX_WRITE_AHEAD",
                 |c, n| c.max_write_ahead = n,
                 10_000_000,
+            ),
+            (
+                "ROSTERQL_WS_INIT_TIMEOUT",
+                |c, ms| c.websocket.init_timeout = millis(ms),
+                300_000,
+            ),
+            (
+                "ROSTERQL_WS_PING_INTERVAL",
+                |c, ms| c.websocket.ping_interval = millis(ms),
+                600_000,
+            ),
+            (
+                "ROSTERQL_WS_MAX_SUBSCRIPTIONS",
+                |c, n| c.websocket.max_subscriptions = n as usize,
+                10_000,
+            ),
+            (
+                "ROSTERQL_WS_MAX_CONNECTIONS_PER_CALLER",
+                |c, n| c.websocket.max_connections_per_caller = n as usize,
+                100_000,
+            ),
+            (
+                "ROSTERQL_WS_SEND_QUEUE",
+                |c, n| c.websocket.send_queue = n as usize,
+                65_536,
+            ),
+            (
+                "ROSTERQL_WS_SEND_TIMEOUT",
+                |c, ms| c.websocket.send_timeout = millis(ms),
+                300_000,
             ),
         ];
         for (variable, set, largest) in settings {

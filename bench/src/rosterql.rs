@@ -60,6 +60,8 @@ impl Rosterql {
             .env("DATABASE_URL", database_url)
             .env_remove("READ_DATABASE_URL")
             .env("ROSTERQL_JWT_SECRET", JWT_SECRET)
+            // The fan-out's hundreds of sockets all come from this one address.
+            .env("ROSTERQL_WS_MAX_CONNECTIONS_PER_CALLER", "100000")
             .env("RUST_LOG", "warn");
         command
     }

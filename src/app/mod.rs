@@ -9,6 +9,7 @@ pub use databases::Databases;
 pub use readiness::Readiness;
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -118,7 +119,7 @@ impl Application {
             config.max_projection_lag.into(),
         );
         let schema = graphql::build_schema(services, config.introspection);
-        let state = HttpState::new(schema, keys, progress, readiness);
+        let state = HttpState::new(schema, keys, progress, readiness, config.websocket.clone());
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -155,8 +156,8 @@ impl Application {
         });
         let projector = run_on_its_own_thread(self.projector, wait_for_stop())?;
         let grace = wait_for_stop();
-        let server = axum::serve(self.listener, http::router(self.state))
-            .with_graceful_shutdown(wait_for_stop());
+        let routes = http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        let server = axum::serve(self.listener, routes).with_graceful_shutdown(wait_for_stop());
         let served = tokio::select! {
             served = server => served,
             () = async move { grace.await; tokio::time::sleep(SHUTDOWN_GRACE).await } => Ok(()),

@@ -28,6 +28,7 @@ pub enum ErrorCode {
     Forbidden,
     ConsistencyTimeout,
     ServiceUnavailable,
+    TooManySubscriptions,
     InternalServerError,
 }
 
@@ -42,6 +43,7 @@ impl ErrorCode {
             Self::Forbidden => "FORBIDDEN",
             Self::ConsistencyTimeout => "CONSISTENCY_TIMEOUT",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            Self::TooManySubscriptions => "TOO_MANY_SUBSCRIPTIONS",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -81,6 +83,14 @@ impl ClientError {
             Some(id) => self.with("requestId", id),
             None => self,
         }
+    }
+
+    /// A WebSocket already runs as many operations as one may.
+    pub fn too_many_subscriptions(most: usize) -> Self {
+        Self::new(
+            ErrorCode::TooManySubscriptions,
+            format!("a WebSocket may run at most {most} operations at once; complete one first"),
+        )
     }
 
     fn unavailable(cause: &dyn std::error::Error) -> Self {

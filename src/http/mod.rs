@@ -24,8 +24,10 @@ use axum::middleware;
 use axum::routing::get;
 
 use self::documents::Documents;
+use self::websocket::WebSockets;
 use crate::app::Readiness;
 use crate::auth::TokenKeys;
+use crate::config::WebSocketConfig;
 use crate::graphql::RosterSchema;
 use crate::query::ReadProgress;
 
@@ -44,6 +46,7 @@ pub struct Shared {
     progress: ReadProgress,
     readiness: Readiness,
     documents: Documents,
+    websockets: WebSockets,
 }
 
 impl HttpState {
@@ -52,6 +55,7 @@ impl HttpState {
         keys: TokenKeys,
         progress: ReadProgress,
         readiness: Readiness,
+        websocket: WebSocketConfig,
     ) -> Self {
         Self(Arc::new(Shared {
             schema,
@@ -59,6 +63,7 @@ impl HttpState {
             progress,
             readiness,
             documents: Documents::new(),
+            websockets: WebSockets::new(websocket),
         }))
     }
 }
@@ -71,6 +76,8 @@ impl Deref for HttpState {
     }
 }
 
+/// The routes. Serve them with the client's address
+/// (`into_make_service_with_connect_info::<SocketAddr>()`): WebSockets are counted by it.
 pub fn router(state: HttpState) -> Router {
     // Install the recorder before the first request, not at the first scrape: whatever
     // happens before that must be counted too.

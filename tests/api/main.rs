@@ -22,6 +22,7 @@ mod instances;
 mod projector;
 mod queries;
 mod subscriptions;
+mod websocket;
 
 fn main() {
     let trials = [
@@ -35,6 +36,7 @@ fn main() {
         projector::trials(),
         queries::trials(),
         subscriptions::trials(),
+        websocket::trials(),
     ];
     support::harness::run(trials.into_iter().flatten().collect());
 }

@@ -45,6 +45,18 @@ fn zero_or_absurd_sizes_and_intervals_are_refused_at_start() {
         ("ROSTERQL_DATABASE_TIMEOUT", "1year"),
         ("ROSTERQL_MAX_WRITE_AHEAD", "0"),
         ("ROSTERQL_MAX_WRITE_AHEAD", "10000001"),
+        ("ROSTERQL_WS_INIT_TIMEOUT", "0s"),
+        ("ROSTERQL_WS_INIT_TIMEOUT", "1day"),
+        ("ROSTERQL_WS_PING_INTERVAL", "0s"),
+        ("ROSTERQL_WS_PING_INTERVAL", "1day"),
+        ("ROSTERQL_WS_MAX_SUBSCRIPTIONS", "0"),
+        ("ROSTERQL_WS_MAX_SUBSCRIPTIONS", "10001"),
+        ("ROSTERQL_WS_MAX_CONNECTIONS_PER_CALLER", "0"),
+        ("ROSTERQL_WS_MAX_CONNECTIONS_PER_CALLER", "100001"),
+        ("ROSTERQL_WS_SEND_QUEUE", "0"),
+        ("ROSTERQL_WS_SEND_QUEUE", "65537"),
+        ("ROSTERQL_WS_SEND_TIMEOUT", "0s"),
+        ("ROSTERQL_WS_SEND_TIMEOUT", "1day"),
     ];
     for (variable, value) in refused {
         let stderr = refused_at_start(SERVE, &[(variable, value)]);

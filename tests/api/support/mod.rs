@@ -24,4 +24,4 @@ pub(crate) use harness::{Backend, needs_tool, on_both_databases, on_postgres, wi
 pub(crate) use listener::{FollowingListener, ListenerRecord, SeenChange};
 pub(crate) use metrics::counter;
 pub(crate) use process::{refused_at_start, refused_at_start_unsetting, run_rosterql};
-pub(crate) use ws::WsClient;
+pub(crate) use ws::{Frame, WsClient};

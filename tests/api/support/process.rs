@@ -13,7 +13,7 @@ use regex::Regex;
 use super::app::{JWT_SECRET, WAIT};
 
 /// The configuration variables a test server process must not inherit.
-const CONFIGURATION: [&str; 19] = [
+const CONFIGURATION: &[&str] = &[
     "DATABASE_URL",
     "READ_DATABASE_URL",
     "ROSTERQL_BIND",
@@ -32,6 +32,13 @@ const CONFIGURATION: [&str; 19] = [
     "ROSTERQL_LEADER_RETRY",
     "ROSTERQL_MAX_PROJECTION_LAG",
     "ROSTERQL_DATABASE_TIMEOUT",
+    "ROSTERQL_MAX_WRITE_AHEAD",
+    "ROSTERQL_WS_INIT_TIMEOUT",
+    "ROSTERQL_WS_PING_INTERVAL",
+    "ROSTERQL_WS_MAX_SUBSCRIPTIONS",
+    "ROSTERQL_WS_MAX_CONNECTIONS_PER_CALLER",
+    "ROSTERQL_WS_SEND_QUEUE",
+    "ROSTERQL_WS_SEND_TIMEOUT",
     "RUST_LOG",
 ];
 

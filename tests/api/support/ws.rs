@@ -2,13 +2,24 @@
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::app::WAIT;
 use super::{TestApp, assert_no_errors};
+
+/// What came next over a socket, pings included and unanswered.
+#[derive(Debug)]
+pub(crate) enum Frame {
+    /// A text message.
+    Message(Value),
+    /// A close frame: its code and reason (1005 for none).
+    Closed(u16, String),
+    /// The connection ended without a close frame (or with a transport error).
+    Dropped(String),
+}
 
 pub(crate) struct WsClient {
     socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
@@ -17,12 +28,45 @@ pub(crate) struct WsClient {
 impl WsClient {
     /// Opens a socket speaking `protocol` (`graphql-transport-ws` or `graphql-ws`).
     pub(crate) async fn open(app: &TestApp, protocol: &str) -> Self {
+        match Self::try_open(app, protocol).await {
+            Ok(client) => client,
+            Err(status) => panic!("the upgrade was refused with {status}"),
+        }
+    }
+
+    /// Opens a socket speaking `protocol`, or returns the HTTP status the upgrade was
+    /// refused with.
+    pub(crate) async fn try_open(app: &TestApp, protocol: &str) -> Result<Self, u16> {
         let mut request = app.ws_url().into_client_request().expect("a ws request");
         request.headers_mut().insert(
             "Sec-WebSocket-Protocol",
             protocol.parse().expect("a header value"),
         );
-        let (socket, _) = tokio_tungstenite::connect_async(request)
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((socket, _)) => Ok(Self { socket }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                Err(response.status().as_u16())
+            }
+            Err(error) => panic!("the socket did not open: {error}"),
+        }
+    }
+
+    /// Opens a `graphql-transport-ws` socket whose receive buffer is as small as the system
+    /// allows, so that what the server sends backs up as soon as the client stops reading.
+    pub(crate) async fn open_with_small_receive_buffer(app: &TestApp) -> Self {
+        let tcp = TcpSocket::new_v4().expect("a socket");
+        // The system rounds it up to its smallest.
+        tcp.set_recv_buffer_size(1).expect("a receive buffer size");
+        let stream = tcp
+            .connect(([127, 0, 0, 1], app.port).into())
+            .await
+            .expect("the server accepts");
+        let mut request = app.ws_url().into_client_request().expect("a ws request");
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            "graphql-transport-ws".parse().expect("a header value"),
+        );
+        let (socket, _) = tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream))
             .await
             .expect("the socket opens");
         Self { socket }
@@ -73,8 +117,13 @@ impl WsClient {
     }
 
     pub(crate) async fn send(&mut self, message: Value) {
+        self.send_text(&message.to_string()).await;
+    }
+
+    /// Sends `text` as it is, JSON or not.
+    pub(crate) async fn send_text(&mut self, text: &str) {
         self.socket
-            .send(Message::text(message.to_string()))
+            .send(Message::text(text))
             .await
             .expect("the socket sends");
     }
@@ -105,6 +154,39 @@ impl WsClient {
                 }
                 Message::Close(_) => return None,
                 _ => continue,
+            }
+        }
+    }
+
+    /// The next frame as it comes: pings are neither answered nor skipped.
+    pub(crate) async fn frame(&mut self) -> Frame {
+        loop {
+            let next = tokio::time::timeout(WAIT, self.socket.next())
+                .await
+                .expect("a frame within the wait");
+            return match next {
+                None => Frame::Dropped("the stream ended".to_owned()),
+                Some(Err(error)) => Frame::Dropped(error.to_string()),
+                Some(Ok(Message::Text(text))) => {
+                    Frame::Message(serde_json::from_str(&text).expect("a JSON message"))
+                }
+                Some(Ok(Message::Close(frame))) => frame.map_or_else(
+                    || Frame::Closed(1005, String::new()),
+                    |frame| Frame::Closed(u16::from(frame.code), frame.reason.to_string()),
+                ),
+                Some(Ok(_)) => continue,
+            };
+        }
+    }
+
+    /// The close frame the server sends next, messages before it skipped (pings unanswered):
+    /// its code and reason.
+    pub(crate) async fn close_frame(&mut self) -> (u16, String) {
+        loop {
+            match self.frame().await {
+                Frame::Message(_) => {}
+                Frame::Closed(code, reason) => return (code, reason),
+                Frame::Dropped(error) => panic!("no close frame, the connection dropped: {error}"),
             }
         }
     }
