@@ -15,7 +15,8 @@ use crate::domain::DomainError;
 use crate::http::Refusal;
 use crate::query::QueryError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     BadUserInput,
     NotFound,
@@ -185,9 +186,11 @@ impl From<&Refusal> for ClientError {
     fn from(refusal: &Refusal) -> Self {
         match refusal {
             Refusal::Unreadable
+            | Refusal::UnsupportedMediaType
+            | Refusal::NotAcceptable
             | Refusal::TooLarge
             | Refusal::MutationOverGet
-            | Refusal::BatchTooLarge
+            | Refusal::BatchTooLarge(_)
             | Refusal::BadConsistencyToken => {
                 Self::new(ErrorCode::BadUserInput, refusal.to_string())
             }

@@ -8,7 +8,9 @@ mod graphiql;
 mod graphql;
 mod health;
 mod metrics;
+mod negotiation;
 mod preflight;
+mod reply;
 mod websocket;
 
 pub use metrics::prometheus;

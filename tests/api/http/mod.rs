@@ -1,11 +1,14 @@
 //! HTTP itself: the routes beside GraphQL (health, readiness, metrics, the offline GraphiQL
-//! playground) and GraphQL over HTTP's edges (GET, batches, bodies that are not JSON).
+//! playground), GraphQL over HTTP's edges (GET, batches, bodies that are not JSON), media
+//! types and the conformance audit.
 
 use libtest_mimic::Trial;
 
+mod conformance;
 mod graphql_over_http;
 mod limits;
 mod metrics;
+mod negotiation;
 mod routes;
 
 pub(crate) fn trials() -> Vec<Trial> {
@@ -14,6 +17,8 @@ pub(crate) fn trials() -> Vec<Trial> {
         metrics::trials(),
         graphql_over_http::trials(),
         limits::trials(),
+        negotiation::trials(),
+        conformance::trials(),
     ]
     .into_iter()
     .flatten()
