@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::auth::{MIN_SECRET_BYTES, Role};
+use crate::graphql::{MAX_BATCH, QueryLimits};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://rosterql.db?mode=rwc";
 
@@ -148,6 +149,53 @@ pub struct Config {
         global = true
     )]
     pub max_write_ahead: u64,
+    /// The most operations one batched request may carry (at most 10).
+    #[arg(long, env = "ROSTERQL_MAX_BATCH", default_value_t = 10, global = true)]
+    pub max_batch: usize,
+    /// The most bytes of query text one operation may have.
+    #[arg(
+        long,
+        env = "ROSTERQL_MAX_QUERY_BYTES",
+        default_value_t = 65_536,
+        global = true
+    )]
+    pub max_query_bytes: usize,
+    /// The deepest a query may nest fields in fields.
+    #[arg(long, env = "ROSTERQL_MAX_DEPTH", default_value_t = 20, global = true)]
+    pub max_depth: usize,
+    /// The highest cost a query may have: each field costs 1 plus what it selects, and a
+    /// connection its page size times what each row selects.
+    #[arg(
+        long,
+        env = "ROSTERQL_MAX_COMPLEXITY",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub max_complexity: usize,
+    /// The most aliased fields one query may have.
+    #[arg(
+        long,
+        env = "ROSTERQL_MAX_ALIASES",
+        default_value_t = 30,
+        global = true
+    )]
+    pub max_aliases: usize,
+    /// The most fields at the root of one operation.
+    #[arg(
+        long,
+        env = "ROSTERQL_MAX_ROOT_FIELDS",
+        default_value_t = 20,
+        global = true
+    )]
+    pub max_root_fields: usize,
+    /// The most directives one query may have.
+    #[arg(
+        long,
+        env = "ROSTERQL_MAX_DIRECTIVES",
+        default_value_t = 20,
+        global = true
+    )]
+    pub max_directives: usize,
 }
 
 impl Config {
@@ -167,6 +215,25 @@ impl Config {
             max_projection_lag: Duration::from_secs(30).into(),
             database_timeout: Duration::from_secs(5).into(),
             max_write_ahead: 1000,
+            max_batch: MAX_BATCH,
+            max_query_bytes: 65_536,
+            max_depth: 20,
+            max_complexity: 10_000,
+            max_aliases: 30,
+            max_root_fields: 20,
+            max_directives: 20,
+        }
+    }
+
+    /// The limits every GraphQL document is held to.
+    pub fn query_limits(&self) -> QueryLimits {
+        QueryLimits {
+            max_query_bytes: self.max_query_bytes,
+            max_depth: self.max_depth,
+            max_complexity: self.max_complexity,
+            max_aliases: self.max_aliases,
+            max_root_fields: self.max_root_fields,
+            max_directives: self.max_directives,
         }
     }
 
@@ -235,6 +302,41 @@ impl Config {
             "ROSTERQL_MAX_WRITE_AHEAD (--max-write-ahead)",
             self.max_write_ahead,
             MAX_WRITE_AHEAD,
+        )?;
+        within(
+            "ROSTERQL_MAX_BATCH (--max-batch)",
+            self.max_batch,
+            1..=MAX_BATCH,
+        )?;
+        within(
+            "ROSTERQL_MAX_QUERY_BYTES (--max-query-bytes)",
+            self.max_query_bytes,
+            MAX_QUERY_BYTES,
+        )?;
+        within(
+            "ROSTERQL_MAX_DEPTH (--max-depth)",
+            self.max_depth,
+            MAX_DEPTH,
+        )?;
+        within(
+            "ROSTERQL_MAX_COMPLEXITY (--max-complexity)",
+            self.max_complexity,
+            MAX_COMPLEXITY,
+        )?;
+        within(
+            "ROSTERQL_MAX_ALIASES (--max-aliases)",
+            self.max_aliases,
+            DOCUMENT_COUNT,
+        )?;
+        within(
+            "ROSTERQL_MAX_ROOT_FIELDS (--max-root-fields)",
+            self.max_root_fields,
+            DOCUMENT_COUNT,
+        )?;
+        within(
+            "ROSTERQL_MAX_DIRECTIVES (--max-directives)",
+            self.max_directives,
+            DOCUMENT_COUNT,
         )
     }
 }
@@ -252,6 +354,12 @@ const MAX_PROJECTION_LAG: RangeInclusive<Duration> =
 const DATABASE_TIMEOUT: RangeInclusive<Duration> =
     Duration::from_millis(100)..=Duration::from_secs(5 * 60);
 const MAX_WRITE_AHEAD: RangeInclusive<u64> = 1..=10_000_000;
+/// At most the largest request body (1 MiB).
+const MAX_QUERY_BYTES: RangeInclusive<usize> = 1024..=1 << 20;
+const MAX_DEPTH: RangeInclusive<usize> = 1..=1000;
+const MAX_COMPLEXITY: RangeInclusive<usize> = 1..=10_000_000;
+/// Aliases, root fields and directives in one document.
+const DOCUMENT_COUNT: RangeInclusive<usize> = 1..=10_000;
 
 /// A setting the server refuses to start with, named as deployments set it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -348,7 +456,7 @@ mod tests {
     #[test]
     fn every_size_and_interval_is_refused_at_zero_and_beyond_its_bound() {
         type Setter = fn(&mut Config, u64);
-        let settings: [(&str, Setter, u64); 8] = [
+        let settings: [(&str, Setter, u64); 15] = [
             (
                 "ROSTERQL_CONSISTENCY_TIMEOUT",
                 |c, ms| c.consistency_timeout = millis(ms),
@@ -388,6 +496,33 @@ mod tests {
                 "ROSTERQL_MAX_WRITE_AHEAD",
                 |c, n| c.max_write_ahead = n,
                 10_000_000,
+            ),
+            ("ROSTERQL_MAX_BATCH", |c, n| c.max_batch = n as usize, 10),
+            (
+                "ROSTERQL_MAX_QUERY_BYTES",
+                |c, n| c.max_query_bytes = n as usize,
+                1 << 20,
+            ),
+            ("ROSTERQL_MAX_DEPTH", |c, n| c.max_depth = n as usize, 1000),
+            (
+                "ROSTERQL_MAX_COMPLEXITY",
+                |c, n| c.max_complexity = n as usize,
+                10_000_000,
+            ),
+            (
+                "ROSTERQL_MAX_ALIASES",
+                |c, n| c.max_aliases = n as usize,
+                10_000,
+            ),
+            (
+                "ROSTERQL_MAX_ROOT_FIELDS",
+                |c, n| c.max_root_fields = n as usize,
+                10_000,
+            ),
+            (
+                "ROSTERQL_MAX_DIRECTIVES",
+                |c, n| c.max_directives = n as usize,
+                10_000,
             ),
         ];
         for (variable, set, largest) in settings {

@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::db;
 use crate::event_log::EventLog;
 use crate::graphql::{self, Services, WriteAdmission};
-use crate::http::{self, HttpState};
+use crate::http::{self, HttpState, RequestLimits};
 use crate::query::projector::{self, Leadership, Mirror, Projector};
 use crate::query::{
     ChangeFeed, ChangeStream, OrganizationDirectory, ReadProgress, UserCache, UserDirectory,
@@ -117,7 +117,12 @@ impl Application {
             progress.clone(),
             config.max_projection_lag.into(),
         );
-        let state = HttpState::new(graphql::build_schema(services), keys, progress, readiness);
+        let limits = RequestLimits {
+            max_batch: config.max_batch,
+            max_query_bytes: config.max_query_bytes,
+        };
+        let schema = graphql::build_schema(services, config.query_limits());
+        let state = HttpState::new(schema, keys, progress, readiness, limits);
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;

@@ -73,6 +73,16 @@ impl ClientError {
         Self::new(ErrorCode::BadUserInput, format!("{field} {message}")).with("field", field)
     }
 
+    /// `BAD_USER_INPUT` for a document past one of its limits: which, by how much.
+    pub(super) fn over_limit(limit: &'static str, actual: usize, maximum: usize) -> Self {
+        Self::new(
+            ErrorCode::BadUserInput,
+            format!("the query is over its {limit} limit: {actual}, at most {maximum}"),
+        )
+        .with("limit", limit)
+        .with("maximum", maximum)
+    }
+
     fn unavailable(cause: &dyn std::error::Error) -> Self {
         tracing::warn!(error = %cause, "database unavailable");
         Self::new(

@@ -10,6 +10,7 @@ mod context;
 mod error;
 mod guard;
 mod ids;
+mod limits;
 mod mutation;
 mod query;
 mod response_errors;
@@ -19,10 +20,12 @@ mod types;
 pub use admission::WriteAdmission;
 pub use context::{RequestContext, Services};
 pub use error::{ClientError, ErrorCode};
+pub use limits::QueryLimits;
 
 use async_graphql::{Schema, SchemaBuilder};
 
-/// The most operations one batched request may carry.
+/// The most operations one batched request may ever carry (the contract's bound; the
+/// configured limit may be lower).
 pub const MAX_BATCH: usize = 10;
 
 pub type RosterSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
@@ -35,9 +38,10 @@ fn builder() -> SchemaBuilder<query::Query, mutation::Mutation, subscription::Su
     )
 }
 
-pub fn build_schema(services: Services) -> RosterSchema {
+pub fn build_schema(services: Services, query_limits: QueryLimits) -> RosterSchema {
     builder()
         .data(services)
+        .extension(limits::Limits(query_limits))
         .extension(response_errors::ResponseErrors)
         .finish()
 }

@@ -43,6 +43,16 @@ pub struct Shared {
     progress: ReadProgress,
     readiness: Readiness,
     documents: Documents,
+    max_batch: usize,
+}
+
+/// What one GraphQL request over HTTP may be and take.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestLimits {
+    /// The most operations in a batch.
+    pub max_batch: usize,
+    /// The most bytes of one operation's query text (longer ones are not parsed here).
+    pub max_query_bytes: usize,
 }
 
 impl HttpState {
@@ -51,13 +61,15 @@ impl HttpState {
         keys: TokenKeys,
         progress: ReadProgress,
         readiness: Readiness,
+        limits: RequestLimits,
     ) -> Self {
         Self(Arc::new(Shared {
             schema,
             keys,
             progress,
             readiness,
-            documents: Documents::new(),
+            documents: Documents::new(limits.max_query_bytes),
+            max_batch: limits.max_batch,
         }))
     }
 }

@@ -14,7 +14,7 @@ use super::reply::reply_with;
 use super::{HttpState, MAX_BODY_BYTES};
 use crate::auth::AuthError;
 use crate::event_log::Position;
-use crate::graphql::{ClientError, ErrorCode, MAX_BATCH, RequestContext};
+use crate::graphql::{ClientError, ErrorCode, RequestContext};
 use crate::query::QueryError;
 
 const CONSISTENCY_TOKEN: &str = "x-consistency-token";
@@ -120,9 +120,9 @@ pub(super) async fn preflight(
         return Err(Refusal::MutationOverGet);
     }
     if let BatchRequest::Batch(requests) = request
-        && requests.len() > MAX_BATCH
+        && requests.len() > state.max_batch
     {
-        return Err(Refusal::BatchTooLarge(MAX_BATCH));
+        return Err(Refusal::BatchTooLarge(state.max_batch));
     }
     let authorization = headers
         .get(header::AUTHORIZATION)

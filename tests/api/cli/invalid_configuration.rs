@@ -45,6 +45,20 @@ fn zero_or_absurd_sizes_and_intervals_are_refused_at_start() {
         ("ROSTERQL_DATABASE_TIMEOUT", "1year"),
         ("ROSTERQL_MAX_WRITE_AHEAD", "0"),
         ("ROSTERQL_MAX_WRITE_AHEAD", "10000001"),
+        ("ROSTERQL_MAX_BATCH", "0"),
+        ("ROSTERQL_MAX_BATCH", "11"),
+        ("ROSTERQL_MAX_QUERY_BYTES", "0"),
+        ("ROSTERQL_MAX_QUERY_BYTES", "1048577"),
+        ("ROSTERQL_MAX_DEPTH", "0"),
+        ("ROSTERQL_MAX_DEPTH", "1001"),
+        ("ROSTERQL_MAX_COMPLEXITY", "0"),
+        ("ROSTERQL_MAX_COMPLEXITY", "10000001"),
+        ("ROSTERQL_MAX_ALIASES", "0"),
+        ("ROSTERQL_MAX_ALIASES", "10001"),
+        ("ROSTERQL_MAX_ROOT_FIELDS", "0"),
+        ("ROSTERQL_MAX_ROOT_FIELDS", "10001"),
+        ("ROSTERQL_MAX_DIRECTIVES", "0"),
+        ("ROSTERQL_MAX_DIRECTIVES", "10001"),
     ];
     for (variable, value) in refused {
         let stderr = refused_at_start(SERVE, &[(variable, value)]);

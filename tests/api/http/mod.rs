@@ -1,6 +1,6 @@
 //! HTTP itself: the routes beside GraphQL (health, readiness, metrics, the offline GraphiQL
 //! playground), GraphQL over HTTP's edges (GET, batches, bodies that are not JSON), media
-//! types and the conformance audit.
+//! types and the conformance audit, and the limits every query is held to.
 
 use libtest_mimic::Trial;
 
@@ -9,6 +9,7 @@ mod graphql_over_http;
 mod limits;
 mod metrics;
 mod negotiation;
+mod query_limits;
 mod routes;
 
 pub(crate) fn trials() -> Vec<Trial> {
@@ -19,6 +20,7 @@ pub(crate) fn trials() -> Vec<Trial> {
         limits::trials(),
         negotiation::trials(),
         conformance::trials(),
+        query_limits::trials(),
     ]
     .into_iter()
     .flatten()

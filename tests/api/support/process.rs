@@ -13,7 +13,7 @@ use regex::Regex;
 use super::app::{JWT_SECRET, WAIT};
 
 /// The configuration variables a test server process must not inherit.
-const CONFIGURATION: [&str; 13] = [
+const CONFIGURATION: [&str; 20] = [
     "DATABASE_URL",
     "READ_DATABASE_URL",
     "ROSTERQL_BIND",
@@ -26,6 +26,13 @@ const CONFIGURATION: [&str; 13] = [
     "ROSTERQL_LEADER_RETRY",
     "ROSTERQL_MAX_PROJECTION_LAG",
     "ROSTERQL_DATABASE_TIMEOUT",
+    "ROSTERQL_MAX_BATCH",
+    "ROSTERQL_MAX_QUERY_BYTES",
+    "ROSTERQL_MAX_DEPTH",
+    "ROSTERQL_MAX_COMPLEXITY",
+    "ROSTERQL_MAX_ALIASES",
+    "ROSTERQL_MAX_ROOT_FIELDS",
+    "ROSTERQL_MAX_DIRECTIVES",
     "RUST_LOG",
 ];
 
