@@ -196,6 +196,22 @@ pub struct Config {
         global = true
     )]
     pub max_directives: usize,
+    /// How long one request over HTTP may run before it is answered SERVICE_UNAVAILABLE.
+    #[arg(
+        long,
+        env = "ROSTERQL_EXECUTION_TIMEOUT",
+        default_value = "30s",
+        global = true
+    )]
+    pub execution_timeout: humantime::Duration,
+    /// How long one database statement of a request may run before the database stops it.
+    #[arg(
+        long,
+        env = "ROSTERQL_STATEMENT_TIMEOUT",
+        default_value = "10s",
+        global = true
+    )]
+    pub statement_timeout: humantime::Duration,
 }
 
 impl Config {
@@ -222,6 +238,8 @@ impl Config {
             max_aliases: 30,
             max_root_fields: 20,
             max_directives: 20,
+            execution_timeout: Duration::from_secs(30).into(),
+            statement_timeout: Duration::from_secs(10).into(),
         }
     }
 
@@ -337,6 +355,16 @@ impl Config {
             "ROSTERQL_MAX_DIRECTIVES (--max-directives)",
             self.max_directives,
             DOCUMENT_COUNT,
+        )?;
+        within(
+            "ROSTERQL_EXECUTION_TIMEOUT (--execution-timeout)",
+            *self.execution_timeout,
+            EXECUTION_TIMEOUT,
+        )?;
+        within(
+            "ROSTERQL_STATEMENT_TIMEOUT (--statement-timeout)",
+            *self.statement_timeout,
+            STATEMENT_TIMEOUT,
         )
     }
 }
@@ -360,6 +388,10 @@ const MAX_DEPTH: RangeInclusive<usize> = 1..=1000;
 const MAX_COMPLEXITY: RangeInclusive<usize> = 1..=10_000_000;
 /// Aliases, root fields and directives in one document.
 const DOCUMENT_COUNT: RangeInclusive<usize> = 1..=10_000;
+const EXECUTION_TIMEOUT: RangeInclusive<Duration> =
+    Duration::from_millis(100)..=Duration::from_secs(10 * 60);
+const STATEMENT_TIMEOUT: RangeInclusive<Duration> =
+    Duration::from_millis(10)..=Duration::from_secs(10 * 60);
 
 /// A setting the server refuses to start with, named as deployments set it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -456,7 +488,7 @@ mod tests {
     #[test]
     fn every_size_and_interval_is_refused_at_zero_and_beyond_its_bound() {
         type Setter = fn(&mut Config, u64);
-        let settings: [(&str, Setter, u64); 15] = [
+        let settings: [(&str, Setter, u64); 17] = [
             (
                 "ROSTERQL_CONSISTENCY_TIMEOUT",
                 |c, ms| c.consistency_timeout = millis(ms),
@@ -523,6 +555,16 @@ mod tests {
                 "ROSTERQL_MAX_DIRECTIVES",
                 |c, n| c.max_directives = n as usize,
                 10_000,
+            ),
+            (
+                "ROSTERQL_EXECUTION_TIMEOUT",
+                |c, ms| c.execution_timeout = millis(ms),
+                600_000,
+            ),
+            (
+                "ROSTERQL_STATEMENT_TIMEOUT",
+                |c, ms| c.statement_timeout = millis(ms),
+                600_000,
             ),
         ];
         for (variable, set, largest) in settings {

@@ -43,7 +43,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Serve => serve(config).await?,
         Command::Schema => print!("{}", graphql::sdl()),
         Command::Migrate => {
-            Databases::connect(&config).await?.migrate(&config).await?;
+            Databases::connect(&config, None)
+                .await?
+                .migrate(&config)
+                .await?;
             tracing::info!("migrations applied");
         }
         Command::Token { role, ttl, sub } => {
@@ -59,7 +62,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             println!("{token}");
         }
         Command::RebuildProjections => {
-            let databases = Databases::connect(&config).await?;
+            let databases = Databases::connect(&config, None).await?;
             databases.migrate(&config).await?;
             let applied = projector::rebuild(
                 &EventLog::new(databases.command.reads),
@@ -73,7 +76,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             organizations,
             users,
         } => {
-            let databases = Databases::connect(&config).await?;
+            let databases = Databases::connect(&config, None).await?;
             databases.migrate(&config).await?;
             let commands = CommandService::new(databases.command.writes, Default::default());
             let report = commands.seed(organizations, users).await?;

@@ -40,7 +40,7 @@ pub struct Application {
 impl Application {
     /// Connects, migrates and binds (port 0 picks a free port). `keys` sign and check tokens.
     pub async fn build(config: &Config, keys: TokenKeys) -> anyhow::Result<Self> {
-        let databases = Databases::connect(config).await?;
+        let databases = Databases::connect(config, Some(config.statement_timeout.into())).await?;
         databases.migrate(config).await?;
 
         let committed = Arc::new(Notify::new());
@@ -120,6 +120,7 @@ impl Application {
         let limits = RequestLimits {
             max_batch: config.max_batch,
             max_query_bytes: config.max_query_bytes,
+            execution_timeout: config.execution_timeout.into(),
         };
         let schema = graphql::build_schema(services, config.query_limits());
         let state = HttpState::new(schema, keys, progress, readiness, limits);

@@ -83,6 +83,15 @@ impl ClientError {
         .with("maximum", maximum)
     }
 
+    /// `SERVICE_UNAVAILABLE` for a request that ran out of its time; it may be retried.
+    pub fn timed_out(limit: std::time::Duration) -> Self {
+        let limit = humantime::format_duration(limit);
+        Self::new(
+            ErrorCode::ServiceUnavailable,
+            format!("the request did not finish within {limit}; try again"),
+        )
+    }
+
     fn unavailable(cause: &dyn std::error::Error) -> Self {
         tracing::warn!(error = %cause, "database unavailable");
         Self::new(

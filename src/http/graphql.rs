@@ -1,8 +1,8 @@
 //! GraphQL over HTTP: `POST /graphql` and `GET /graphql`. A request is read (a query
-//! string, or an `application/json` body of at most 1 MiB), checked, run and answered in
-//! the media type the client accepts.
+//! string, or an `application/json` body of at most 1 MiB), checked, run within the
+//! execution timeout and answered in the media type the client accepts.
 
-use async_graphql::BatchRequest;
+use async_graphql::{BatchRequest, BatchResponse, Response as GraphQLResponse};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::Method;
@@ -13,6 +13,7 @@ use super::negotiation::{MediaType, is_json_body};
 use super::preflight::{Refusal, preflight};
 use super::reply::reply;
 use super::{HttpState, MAX_BODY_BYTES};
+use crate::graphql::ClientError;
 
 pub(super) async fn handle(State(state): State<HttpState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
@@ -28,7 +29,20 @@ pub(super) async fn handle(State(state): State<HttpState>, request: Request) -> 
         Ok(context) => context,
         Err(refusal) => return refusal.reply(media),
     };
-    let response = state.schema.execute_batch(batch.data(context)).await;
+    let operations = match &batch {
+        BatchRequest::Single(_) => None,
+        BatchRequest::Batch(requests) => Some(requests.len()),
+    };
+    let request_id = context.request_id.clone();
+    let execution = state.schema.execute_batch(batch.data(context));
+    let response = match tokio::time::timeout(state.execution_timeout, execution).await {
+        Ok(response) => response,
+        Err(_) => {
+            let limit = humantime::format_duration(state.execution_timeout);
+            tracing::warn!(%request_id, %limit, "a request ran out of time");
+            out_of_time(&state, operations)
+        }
+    };
     reply(media, &response)
 }
 
@@ -54,4 +68,17 @@ async fn read(parts: &Parts, body: Body) -> Result<BatchRequest, Refusal> {
         return Err(Refusal::Unreadable);
     }
     Ok(batch)
+}
+
+/// The answer to a request that ran out of time: one error per operation it held (None: a
+/// single request).
+fn out_of_time(state: &HttpState, operations: Option<usize>) -> BatchResponse {
+    let timed_out = || {
+        let error = ClientError::timed_out(state.execution_timeout);
+        GraphQLResponse::from_errors(vec![error.into_server_error()])
+    };
+    match operations {
+        None => BatchResponse::Single(timed_out()),
+        Some(count) => BatchResponse::Batch((0..count).map(|_| timed_out()).collect()),
+    }
 }

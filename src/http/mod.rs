@@ -18,6 +18,7 @@ pub use preflight::Refusal;
 
 use std::ops::Deref;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::middleware;
@@ -44,6 +45,7 @@ pub struct Shared {
     readiness: Readiness,
     documents: Documents,
     max_batch: usize,
+    execution_timeout: Duration,
 }
 
 /// What one GraphQL request over HTTP may be and take.
@@ -53,6 +55,8 @@ pub struct RequestLimits {
     pub max_batch: usize,
     /// The most bytes of one operation's query text (longer ones are not parsed here).
     pub max_query_bytes: usize,
+    /// How long a request may run.
+    pub execution_timeout: Duration,
 }
 
 impl HttpState {
@@ -70,6 +74,7 @@ impl HttpState {
             readiness,
             documents: Documents::new(limits.max_query_bytes),
             max_batch: limits.max_batch,
+            execution_timeout: limits.execution_timeout,
         }))
     }
 }

@@ -2,7 +2,7 @@
 //! GraphQL over HTTP gives it, and without a `data` entry when the request never ran.
 //!
 //! A request that never ran (its document did not parse or validate, its variables did not
-//! fit) answers with its errors alone: under
+//! fit, it was past a limit or out of time) answers with its errors alone: under
 //! `application/graphql-response+json` with a 4xx or 5xx chosen by the error's code, under
 //! `application/json` with a 200, as legacy clients expect. A request that ran answers 200,
 //! whatever errors its fields met. A batch answers 200 with one response per operation.

@@ -59,6 +59,10 @@ fn zero_or_absurd_sizes_and_intervals_are_refused_at_start() {
         ("ROSTERQL_MAX_ROOT_FIELDS", "10001"),
         ("ROSTERQL_MAX_DIRECTIVES", "0"),
         ("ROSTERQL_MAX_DIRECTIVES", "10001"),
+        ("ROSTERQL_EXECUTION_TIMEOUT", "0s"),
+        ("ROSTERQL_EXECUTION_TIMEOUT", "1day"),
+        ("ROSTERQL_STATEMENT_TIMEOUT", "0s"),
+        ("ROSTERQL_STATEMENT_TIMEOUT", "1day"),
     ];
     for (variable, value) in refused {
         let stderr = refused_at_start(SERVE, &[(variable, value)]);

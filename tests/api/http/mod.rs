@@ -1,6 +1,6 @@
 //! HTTP itself: the routes beside GraphQL (health, readiness, metrics, the offline GraphiQL
 //! playground), GraphQL over HTTP's edges (GET, batches, bodies that are not JSON), media
-//! types and the conformance audit, and the limits every query is held to.
+//! types and the conformance audit, and the limits and timeouts every request is held to.
 
 use libtest_mimic::Trial;
 
@@ -11,6 +11,7 @@ mod metrics;
 mod negotiation;
 mod query_limits;
 mod routes;
+mod timeouts;
 
 pub(crate) fn trials() -> Vec<Trial> {
     [
@@ -21,6 +22,7 @@ pub(crate) fn trials() -> Vec<Trial> {
         negotiation::trials(),
         conformance::trials(),
         query_limits::trials(),
+        timeouts::trials(),
     ]
     .into_iter()
     .flatten()

@@ -13,7 +13,7 @@ use regex::Regex;
 use super::app::{JWT_SECRET, WAIT};
 
 /// The configuration variables a test server process must not inherit.
-const CONFIGURATION: [&str; 20] = [
+const CONFIGURATION: [&str; 22] = [
     "DATABASE_URL",
     "READ_DATABASE_URL",
     "ROSTERQL_BIND",
@@ -33,6 +33,8 @@ const CONFIGURATION: [&str; 20] = [
     "ROSTERQL_MAX_ALIASES",
     "ROSTERQL_MAX_ROOT_FIELDS",
     "ROSTERQL_MAX_DIRECTIVES",
+    "ROSTERQL_EXECUTION_TIMEOUT",
+    "ROSTERQL_STATEMENT_TIMEOUT",
     "RUST_LOG",
 ];
 
