@@ -10,8 +10,11 @@ use std::sync::Arc;
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
 };
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ServerError, ServerResult, ValidationResult, Variables};
+use async_graphql::parser::Positioned;
+use async_graphql::parser::types::{
+    ExecutableDocument, Field, Selection, SelectionSet, VariableDefinition,
+};
+use async_graphql::{ServerError, ServerResult, ValidationResult, Variables, VisitorContext};
 
 use super::error::ClientError;
 use crate::query::rows_at_most;
@@ -35,14 +38,28 @@ pub struct QueryLimits {
 
 /// The cost of a connection field: its page (`first` or `last`, else the default page)
 /// times what each row selects, plus the field itself.
-pub(super) fn connection_cost(
-    first: Option<i32>,
-    last: Option<i32>,
-    child_complexity: usize,
-) -> usize {
+fn connection_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
     rows_at_most(first, last)
         .saturating_mul(child_complexity)
         .saturating_add(1)
+}
+
+/// The cost of the connection `field` (see [`connection_cost`]), for its complexity
+/// attribute. Its page size is read as any number: one that is no 32-bit integer counts as
+/// the largest page here, and its resolver refuses it naming the argument (read as an `Int`,
+/// it would fail validation without saying which).
+pub(super) fn connection_field_cost(
+    ctx: &VisitorContext<'_>,
+    variables: &[Positioned<VariableDefinition>],
+    field: &Field,
+    child_complexity: usize,
+) -> usize {
+    let size = |name: &str| {
+        let size = ctx.param_value::<Option<f64>>(variables, field, name, None);
+        // Saturating, so out of range is the largest page (or none, below zero).
+        size.ok().flatten().map(|size| size as i32)
+    };
+    connection_cost(size("first"), size("last"), child_complexity)
 }
 
 /// The schema extension that holds every request to [`QueryLimits`].
