@@ -10,6 +10,7 @@ use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Args, Parser, Subcommand};
 
 use crate::auth::{KeyError, MIN_SECRET_BYTES, Role, TokenAlgorithm, TokenKeys, TokenRules};
+use crate::graphql::{MAX_BATCH, QueryLimits};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://rosterql.db?mode=rwc";
 
@@ -184,6 +185,69 @@ pub struct Config {
         global = true
     )]
     pub max_write_ahead: u64,
+    /// The most operations one batched request may carry (at most 10).
+    #[arg(long, env = "ROSTERQL_MAX_BATCH", default_value_t = 10, global = true)]
+    pub max_batch: usize,
+    /// The most bytes of query text one operation may have.
+    #[arg(
+        long,
+        env = "ROSTERQL_MAX_QUERY_BYTES",
+        default_value_t = 65_536,
+        global = true
+    )]
+    pub max_query_bytes: usize,
+    /// The deepest a query may nest fields in fields.
+    #[arg(long, env = "ROSTERQL_MAX_DEPTH", default_value_t = 20, global = true)]
+    pub max_depth: usize,
+    /// The highest cost a query may have: each field costs 1 plus what it selects, and a
+    /// connection its page size times what each row selects.
+    #[arg(
+        long,
+        env = "ROSTERQL_MAX_COMPLEXITY",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub max_complexity: usize,
+    /// The most aliased fields one query may have.
+    #[arg(
+        long,
+        env = "ROSTERQL_MAX_ALIASES",
+        default_value_t = 30,
+        global = true
+    )]
+    pub max_aliases: usize,
+    /// The most fields at the root of one operation.
+    #[arg(
+        long,
+        env = "ROSTERQL_MAX_ROOT_FIELDS",
+        default_value_t = 20,
+        global = true
+    )]
+    pub max_root_fields: usize,
+    /// The most directives one query may have.
+    #[arg(
+        long,
+        env = "ROSTERQL_MAX_DIRECTIVES",
+        default_value_t = 20,
+        global = true
+    )]
+    pub max_directives: usize,
+    /// How long one request over HTTP may run before it is answered SERVICE_UNAVAILABLE.
+    #[arg(
+        long,
+        env = "ROSTERQL_EXECUTION_TIMEOUT",
+        default_value = "30s",
+        global = true
+    )]
+    pub execution_timeout: humantime::Duration,
+    /// How long one database statement of a request may run before the database stops it.
+    #[arg(
+        long,
+        env = "ROSTERQL_STATEMENT_TIMEOUT",
+        default_value = "10s",
+        global = true
+    )]
+    pub statement_timeout: humantime::Duration,
     #[command(flatten)]
     pub websocket: WebSocketConfig,
 }
@@ -315,6 +379,27 @@ impl Config {
             database_timeout: Duration::from_secs(5).into(),
             max_write_ahead: 500,
             websocket: WebSocketConfig::default(),
+            max_batch: MAX_BATCH,
+            max_query_bytes: 65_536,
+            max_depth: 20,
+            max_complexity: 10_000,
+            max_aliases: 30,
+            max_root_fields: 20,
+            max_directives: 20,
+            execution_timeout: Duration::from_secs(30).into(),
+            statement_timeout: Duration::from_secs(10).into(),
+        }
+    }
+
+    /// The limits every GraphQL document is held to.
+    pub fn query_limits(&self) -> QueryLimits {
+        QueryLimits {
+            max_query_bytes: self.max_query_bytes,
+            max_depth: self.max_depth,
+            max_complexity: self.max_complexity,
+            max_aliases: self.max_aliases,
+            max_root_fields: self.max_root_fields,
+            max_directives: self.max_directives,
         }
     }
 
@@ -402,6 +487,51 @@ impl Config {
             self.max_write_ahead,
             MAX_WRITE_AHEAD,
         )?;
+        within(
+            "ROSTERQL_MAX_BATCH (--max-batch)",
+            self.max_batch,
+            1..=MAX_BATCH,
+        )?;
+        within(
+            "ROSTERQL_MAX_QUERY_BYTES (--max-query-bytes)",
+            self.max_query_bytes,
+            MAX_QUERY_BYTES,
+        )?;
+        within(
+            "ROSTERQL_MAX_DEPTH (--max-depth)",
+            self.max_depth,
+            MAX_DEPTH,
+        )?;
+        within(
+            "ROSTERQL_MAX_COMPLEXITY (--max-complexity)",
+            self.max_complexity,
+            MAX_COMPLEXITY,
+        )?;
+        within(
+            "ROSTERQL_MAX_ALIASES (--max-aliases)",
+            self.max_aliases,
+            DOCUMENT_COUNT,
+        )?;
+        within(
+            "ROSTERQL_MAX_ROOT_FIELDS (--max-root-fields)",
+            self.max_root_fields,
+            DOCUMENT_COUNT,
+        )?;
+        within(
+            "ROSTERQL_MAX_DIRECTIVES (--max-directives)",
+            self.max_directives,
+            DOCUMENT_COUNT,
+        )?;
+        within(
+            "ROSTERQL_EXECUTION_TIMEOUT (--execution-timeout)",
+            *self.execution_timeout,
+            EXECUTION_TIMEOUT,
+        )?;
+        within(
+            "ROSTERQL_STATEMENT_TIMEOUT (--statement-timeout)",
+            *self.statement_timeout,
+            STATEMENT_TIMEOUT,
+        )?;
         self.websocket.validate()
     }
 }
@@ -475,6 +605,16 @@ const WS_MAX_CONNECTIONS_PER_CALLER: RangeInclusive<usize> = 1..=100_000;
 const WS_SEND_QUEUE: RangeInclusive<usize> = 1..=65_536;
 const WS_SEND_TIMEOUT: RangeInclusive<Duration> =
     Duration::from_millis(100)..=Duration::from_secs(5 * 60);
+/// At most the largest request body (1 MiB).
+const MAX_QUERY_BYTES: RangeInclusive<usize> = 1024..=1 << 20;
+const MAX_DEPTH: RangeInclusive<usize> = 1..=1000;
+const MAX_COMPLEXITY: RangeInclusive<usize> = 1..=10_000_000;
+/// Aliases, root fields and directives in one document.
+const DOCUMENT_COUNT: RangeInclusive<usize> = 1..=10_000;
+const EXECUTION_TIMEOUT: RangeInclusive<Duration> =
+    Duration::from_millis(100)..=Duration::from_secs(10 * 60);
+const STATEMENT_TIMEOUT: RangeInclusive<Duration> =
+    Duration::from_millis(10)..=Duration::from_secs(10 * 60);
 
 /// A setting the server refuses to start with, named as deployments set it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -596,7 +736,7 @@ mod tests {
     #[test]
     fn every_size_and_interval_is_refused_at_zero_and_beyond_its_bound() {
         type Setter = fn(&mut Config, u64);
-        let settings: [(&str, Setter, u64); 14] = [
+        let settings: &[(&str, Setter, u64)] = &[
             (
                 "ROSTERQL_CONSISTENCY_TIMEOUT",
                 |c, ms| c.consistency_timeout = millis(ms),
@@ -637,6 +777,43 @@ mod tests {
                 |c, n| c.max_write_ahead = n,
                 10_000_000,
             ),
+            ("ROSTERQL_MAX_BATCH", |c, n| c.max_batch = n as usize, 10),
+            (
+                "ROSTERQL_MAX_QUERY_BYTES",
+                |c, n| c.max_query_bytes = n as usize,
+                1 << 20,
+            ),
+            ("ROSTERQL_MAX_DEPTH", |c, n| c.max_depth = n as usize, 1000),
+            (
+                "ROSTERQL_MAX_COMPLEXITY",
+                |c, n| c.max_complexity = n as usize,
+                10_000_000,
+            ),
+            (
+                "ROSTERQL_MAX_ALIASES",
+                |c, n| c.max_aliases = n as usize,
+                10_000,
+            ),
+            (
+                "ROSTERQL_MAX_ROOT_FIELDS",
+                |c, n| c.max_root_fields = n as usize,
+                10_000,
+            ),
+            (
+                "ROSTERQL_MAX_DIRECTIVES",
+                |c, n| c.max_directives = n as usize,
+                10_000,
+            ),
+            (
+                "ROSTERQL_EXECUTION_TIMEOUT",
+                |c, ms| c.execution_timeout = millis(ms),
+                600_000,
+            ),
+            (
+                "ROSTERQL_STATEMENT_TIMEOUT",
+                |c, ms| c.statement_timeout = millis(ms),
+                600_000,
+            ),
             (
                 "ROSTERQL_WS_INIT_TIMEOUT",
                 |c, ms| c.websocket.init_timeout = millis(ms),
@@ -668,7 +845,7 @@ mod tests {
                 300_000,
             ),
         ];
-        for (variable, set, largest) in settings {
+        for &(variable, set, largest) in settings {
             let with = |value: u64| {
                 let mut config = config();
                 set(&mut config, value);

@@ -6,11 +6,18 @@
 //! for the lock never holds a connection a reader needs (WAL lets readers run beside the
 //! writer). Write transactions take the lock up front (`BEGIN IMMEDIATE`), so a read that
 //! turns into a write never fails half-way.
+//!
+//! The pools that serve requests bound how long the database works for one: Postgres stops
+//! a statement past `statement_timeout`; SQLite has no such setting, so a reader connection
+//! interrupts whatever it runs once it has been out of the pool that long (writers take
+//! turns on one connection, with the projector, and their transactions are short).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use futures_util::future::BoxFuture;
 use sea_orm::sqlx::error::DatabaseError;
-use sea_orm::sqlx::sqlite::{SqliteError, SqliteJournalMode, SqliteSynchronous};
+use sea_orm::sqlx::pool::PoolConnectionMetadata;
+use sea_orm::sqlx::sqlite::{SqliteConnection, SqliteError, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
     RuntimeErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
@@ -24,6 +31,8 @@ const PROJECTOR_CONNECTIONS: u32 = 2;
 /// Writers queue for SQLite's one write connection; under a burst of commands that queue
 /// may be long, so they wait longer than readers do.
 const SQLITE_WRITER_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How many SQLite virtual-machine instructions run between two looks at the clock.
+const SQLITE_CLOCK_STEPS: i32 = 10_000;
 
 /// One database's connections.
 #[derive(Clone)]
@@ -34,10 +43,20 @@ pub struct Pools {
 
 impl Pools {
     /// Opens `url` (`postgres://…` or `sqlite://…`); a connection not had within `timeout`
-    /// is an unavailable database.
-    pub async fn open(url: &str, timeout: Duration) -> Result<Self, DbErr> {
+    /// is an unavailable database. With `statement_timeout`, no statement of a request runs
+    /// longer (for the pools that serve requests; migrations lift it, see
+    /// [`lift_statement_timeout`]).
+    pub async fn open(
+        url: &str,
+        timeout: Duration,
+        statement_timeout: Option<Duration>,
+    ) -> Result<Self, DbErr> {
         if !url.starts_with("sqlite:") {
-            let pool = connect(url, POSTGRES_CONNECTIONS, timeout).await?;
+            let mut options = options(url, POSTGRES_CONNECTIONS, timeout);
+            if let Some(limit) = statement_timeout {
+                options.statement_timeout(limit);
+            }
+            let pool = Database::connect(options).await?;
             return Ok(Self {
                 reads: pool.clone(),
                 writes: pool,
@@ -52,9 +71,48 @@ impl Pools {
             });
         }
         let writes = connect(url, 1, SQLITE_WRITER_ACQUIRE_TIMEOUT).await?;
-        let reads = connect(url, SQLITE_READERS, timeout).await?;
+        let mut reads = options(url, SQLITE_READERS, timeout);
+        if let Some(limit) = statement_timeout {
+            reads
+                .map_sqlx_sqlite_pool_opts(move |pool| {
+                    pool.after_connect(move |connection, _| interrupt_after(connection, limit))
+                })
+                .map_sqlx_sqlite_before_acquire(move |connection, _: PoolConnectionMetadata| {
+                    Box::pin(async move {
+                        interrupt_after(connection, limit).await?;
+                        Ok(true)
+                    })
+                });
+        }
+        let reads = Database::connect(reads).await?;
         Ok(Self { reads, writes })
     }
+}
+
+/// Makes a SQLite connection interrupt what it runs once `limit` has passed from now: its
+/// statement then fails with `SQLITE_INTERRUPT`.
+fn interrupt_after(
+    connection: &mut SqliteConnection,
+    limit: Duration,
+) -> BoxFuture<'_, Result<(), sea_orm::sqlx::Error>> {
+    Box::pin(async move {
+        let deadline = Instant::now() + limit;
+        connection
+            .lock_handle()
+            .await?
+            .set_progress_handler(SQLITE_CLOCK_STEPS, move || Instant::now() < deadline);
+        Ok(())
+    })
+}
+
+/// Lets the statements of `txn` run as long as they need (Postgres): for migrations, which
+/// run on the pools that serve requests.
+pub async fn lift_statement_timeout(txn: &DatabaseTransaction) -> Result<(), DbErr> {
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        txn.execute_unprepared("SET LOCAL statement_timeout = 0")
+            .await?;
+    }
+    Ok(())
 }
 
 /// Connections of the projector's own, for the projector's runtime: on Postgres a small pool
@@ -85,6 +143,10 @@ async fn connect(
     connections: u32,
     acquire_timeout: Duration,
 ) -> Result<DatabaseConnection, DbErr> {
+    Database::connect(options(url, connections, acquire_timeout)).await
+}
+
+fn options(url: &str, connections: u32, acquire_timeout: Duration) -> ConnectOptions {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(connections)
@@ -99,7 +161,7 @@ async fn connect(
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .foreign_keys(true)
         });
-    Database::connect(options).await
+    options
 }
 
 /// Starts a transaction that will write: on SQLite it holds the write lock from the start.
@@ -124,13 +186,16 @@ pub async fn relax_durability(txn: &DatabaseTransaction) -> Result<(), DbErr> {
     Ok(())
 }
 
-/// Postgres SQLSTATEs that mean the server went away or is going away.
-const POSTGRES_GONE: [&str; 4] = ["57P01", "57P02", "57P03", "53300"];
+/// Postgres SQLSTATEs that mean the server went away or is going away, or stopped a
+/// statement that ran past its `statement_timeout` (`57014`).
+const POSTGRES_GONE: [&str; 5] = ["57P01", "57P02", "57P03", "53300", "57014"];
 /// SQLite's primary result codes for a database that was busy (`SQLITE_BUSY`) or locked
 /// (`SQLITE_LOCKED`). sqlx reports the extended code, whose low byte is the primary one:
 /// `SQLITE_BUSY_RECOVERY` (261), `SQLITE_BUSY_SNAPSHOT` (517), `SQLITE_BUSY_TIMEOUT` (773),
 /// `SQLITE_LOCKED_SHAREDCACHE` (262) and the rest are all worth a retry too.
 const SQLITE_BUSY: [i32; 2] = [5, 6];
+/// SQLite's code for a statement interrupted (`SQLITE_INTERRUPT`): here, past its time.
+const SQLITE_INTERRUPT: i32 = 9;
 /// The bits of an extended result code that hold its primary code.
 const SQLITE_PRIMARY_CODE_MASK: i32 = 0xff;
 
@@ -144,8 +209,8 @@ pub fn database_error(error: &DbErr) -> Option<&(dyn DatabaseError + 'static)> {
     }
 }
 
-/// True when the error means the database could not be reached or was busy or locked (worth
-/// a retry), as opposed to a statement the database refused.
+/// True when the error means the database could not be reached, was busy or locked, or ran
+/// a statement past its time (worth a retry), as opposed to a statement it refused.
 pub fn is_unavailable(error: &DbErr) -> bool {
     use sea_orm::sqlx::Error;
     let cause = match error {
@@ -160,9 +225,10 @@ pub fn is_unavailable(error: &DbErr) -> bool {
             return false;
         };
         return match database.try_downcast_ref::<SqliteError>() {
-            Some(_) => code
-                .parse::<i32>()
-                .is_ok_and(|extended| SQLITE_BUSY.contains(&(extended & SQLITE_PRIMARY_CODE_MASK))),
+            Some(_) => code.parse::<i32>().is_ok_and(|extended| {
+                let primary = extended & SQLITE_PRIMARY_CODE_MASK;
+                SQLITE_BUSY.contains(&primary) || primary == SQLITE_INTERRUPT
+            }),
             None => code.starts_with("08") || POSTGRES_GONE.contains(&code.as_ref()),
         };
     }
@@ -195,7 +261,9 @@ mod tests {
     async fn a_stale_snapshot_on_sqlite_is_unavailable() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("busy.db").display());
-        let pools = Pools::open(&url, Duration::from_secs(5)).await.unwrap();
+        let pools = Pools::open(&url, Duration::from_secs(5), None)
+            .await
+            .unwrap();
         let other = connect(&url, 1, Duration::from_secs(5)).await.unwrap();
         pools
             .writes
@@ -219,10 +287,42 @@ mod tests {
         assert!(is_unavailable(&error), "{error}");
     }
 
+    /// A read that would never end is interrupted once its connection has been out of the
+    /// pool longer than the statement timeout: unavailable (worth a retry), and the pool
+    /// serves the next read.
+    #[tokio::test]
+    async fn a_sqlite_read_past_the_statement_timeout_is_interrupted() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("slow.db").display());
+        let limit = Duration::from_millis(200);
+        let pools = Pools::open(&url, Duration::from_secs(5), Some(limit))
+            .await
+            .unwrap();
+        let endless = Statement::from_string(
+            DbBackend::Sqlite,
+            "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) \
+             SELECT count(*) FROM n",
+        );
+        // Twice: a fresh connection, then one handed out again from the pool.
+        for _ in 0..2 {
+            let started = Instant::now();
+            let read = tokio::time::timeout(
+                Duration::from_secs(10),
+                pools.reads.query_one_raw(endless.clone()),
+            );
+            let error = read.await.expect("interrupted, not endless").unwrap_err();
+            assert!(started.elapsed() < Duration::from_secs(5));
+            assert_eq!(code(&error), "9", "SQLITE_INTERRUPT: {error}");
+            assert!(is_unavailable(&error), "{error}");
+            let one = Statement::from_string(DbBackend::Sqlite, "SELECT 1");
+            pools.reads.query_one_raw(one).await.unwrap();
+        }
+    }
+
     /// A statement SQLite refuses for what it says (here a constraint) is no outage.
     #[tokio::test]
     async fn a_refused_statement_on_sqlite_is_not_unavailable() {
-        let pools = Pools::open("sqlite::memory:", Duration::from_secs(5))
+        let pools = Pools::open("sqlite::memory:", Duration::from_secs(5), None)
             .await
             .unwrap();
         pools

@@ -51,7 +51,10 @@ async fn run(
         Command::Serve => serve(config, keys).await?,
         Command::Schema => print!("{}", graphql::sdl()),
         Command::Migrate => {
-            Databases::connect(&config).await?.migrate(&config).await?;
+            Databases::connect(&config, None)
+                .await?
+                .migrate(&config)
+                .await?;
             tracing::info!("migrations applied");
         }
         Command::Token { role, ttl, sub } => {
@@ -71,7 +74,7 @@ async fn run(
             }
         }
         Command::RebuildProjections => {
-            let databases = Databases::connect(&config).await?;
+            let databases = Databases::connect(&config, None).await?;
             databases.migrate(&config).await?;
             let applied = projector::rebuild(
                 &EventLog::new(databases.command.reads),
@@ -85,7 +88,7 @@ async fn run(
             organizations,
             users,
         } => {
-            let databases = Databases::connect(&config).await?;
+            let databases = Databases::connect(&config, None).await?;
             databases.migrate(&config).await?;
             let commands = CommandService::new(databases.command.writes, Default::default());
             let report = commands.seed(organizations, users).await?;

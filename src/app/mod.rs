@@ -23,7 +23,7 @@ use crate::config::Config;
 use crate::db;
 use crate::event_log::EventLog;
 use crate::graphql::{self, Services, WriteAdmission};
-use crate::http::{self, HttpState};
+use crate::http::{self, HttpState, RequestLimits};
 use crate::query::projector::{self, Leadership, Mirror, Projector};
 use crate::query::{
     ChangeFeed, ChangeStream, OrganizationDirectory, ReadProgress, UserCache, UserDirectory,
@@ -41,7 +41,7 @@ pub struct Application {
 impl Application {
     /// Connects, migrates and binds (port 0 picks a free port). `keys` sign and check tokens.
     pub async fn build(config: &Config, keys: TokenKeys) -> anyhow::Result<Self> {
-        let databases = Databases::connect(config).await?;
+        let databases = Databases::connect(config, Some(config.statement_timeout.into())).await?;
         databases.migrate(config).await?;
 
         let committed = Arc::new(Notify::new());
@@ -118,8 +118,20 @@ impl Application {
             progress.clone(),
             config.max_projection_lag.into(),
         );
-        let schema = graphql::build_schema(services, config.introspection);
-        let state = HttpState::new(schema, keys, progress, readiness, config.websocket.clone());
+        let limits = RequestLimits {
+            max_batch: config.max_batch,
+            max_query_bytes: config.max_query_bytes,
+            execution_timeout: config.execution_timeout.into(),
+        };
+        let schema = graphql::build_schema(services, config.introspection, config.query_limits());
+        let state = HttpState::new(
+            schema,
+            keys,
+            progress,
+            readiness,
+            limits,
+            config.websocket.clone(),
+        );
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;

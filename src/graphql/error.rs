@@ -18,7 +18,8 @@ use crate::domain::DomainError;
 use crate::http::Refusal;
 use crate::query::QueryError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     BadUserInput,
     NotFound,
@@ -90,6 +91,25 @@ impl ClientError {
         Self::new(
             ErrorCode::TooManySubscriptions,
             format!("a WebSocket may run at most {most} operations at once; complete one first"),
+        )
+    }
+
+    /// `BAD_USER_INPUT` for a document past one of its limits: which, by how much.
+    pub(super) fn over_limit(limit: &'static str, actual: usize, maximum: usize) -> Self {
+        Self::new(
+            ErrorCode::BadUserInput,
+            format!("the query is over its {limit} limit: {actual}, at most {maximum}"),
+        )
+        .with("limit", limit)
+        .with("maximum", maximum)
+    }
+
+    /// `SERVICE_UNAVAILABLE` for a request that ran out of its time; it may be retried.
+    pub fn timed_out(limit: std::time::Duration) -> Self {
+        let limit = humantime::format_duration(limit);
+        Self::new(
+            ErrorCode::ServiceUnavailable,
+            format!("the request did not finish within {limit}; try again"),
         )
     }
 
@@ -217,9 +237,11 @@ impl From<&Refusal> for ClientError {
     fn from(refusal: &Refusal) -> Self {
         match refusal {
             Refusal::Unreadable
+            | Refusal::UnsupportedMediaType
+            | Refusal::NotAcceptable
             | Refusal::TooLarge
             | Refusal::MutationOverGet
-            | Refusal::BatchTooLarge
+            | Refusal::BatchTooLarge(_)
             | Refusal::BadConsistencyToken => {
                 Self::new(ErrorCode::BadUserInput, refusal.to_string())
             }

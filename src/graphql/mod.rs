@@ -11,6 +11,7 @@ mod error;
 mod guard;
 mod ids;
 mod introspection;
+mod limits;
 mod mutation;
 mod query;
 pub mod request_id;
@@ -21,10 +22,12 @@ mod types;
 pub use admission::WriteAdmission;
 pub use context::{RequestContext, Services};
 pub use error::{ClientError, ErrorCode};
+pub use limits::QueryLimits;
 
 use async_graphql::{Schema, SchemaBuilder};
 
-/// The most operations one batched request may carry.
+/// The most operations one batched request may ever carry (the contract's bound; the
+/// configured limit may be lower).
 pub const MAX_BATCH: usize = 10;
 
 pub type RosterSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
@@ -37,11 +40,17 @@ fn builder() -> SchemaBuilder<query::Query, mutation::Mutation, subscription::Su
     )
 }
 
-/// The schema serving `services`. Without `introspection`, a request selecting `__schema`
-/// or `__type` is refused and errors suggest no field names: clients get no map of the API.
-pub fn build_schema(services: Services, introspection: bool) -> RosterSchema {
+/// The schema serving `services`, holding every document to `query_limits`. Without
+/// `introspection`, a request selecting `__schema` or `__type` is refused and errors suggest
+/// no field names: clients get no map of the API.
+pub fn build_schema(
+    services: Services,
+    introspection: bool,
+    query_limits: QueryLimits,
+) -> RosterSchema {
     let builder = builder()
         .data(services)
+        .extension(limits::Limits(query_limits))
         .extension(response_errors::ResponseErrors);
     if introspection {
         builder.finish()

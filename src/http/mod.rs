@@ -8,7 +8,9 @@ mod graphiql;
 mod graphql;
 mod health;
 mod metrics;
+mod negotiation;
 mod preflight;
+mod reply;
 mod request_guard;
 mod websocket;
 
@@ -18,6 +20,7 @@ pub use request_guard::with_request_guard;
 
 use std::ops::Deref;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::middleware;
@@ -47,6 +50,19 @@ pub struct Shared {
     readiness: Readiness,
     documents: Documents,
     websockets: WebSockets,
+    max_batch: usize,
+    execution_timeout: Duration,
+}
+
+/// What one GraphQL request over HTTP may be and take.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestLimits {
+    /// The most operations in a batch.
+    pub max_batch: usize,
+    /// The most bytes of one operation's query text (longer ones are not parsed here).
+    pub max_query_bytes: usize,
+    /// How long a request may run.
+    pub execution_timeout: Duration,
 }
 
 impl HttpState {
@@ -55,6 +71,7 @@ impl HttpState {
         keys: TokenKeys,
         progress: ReadProgress,
         readiness: Readiness,
+        limits: RequestLimits,
         websocket: WebSocketConfig,
     ) -> Self {
         Self(Arc::new(Shared {
@@ -62,7 +79,9 @@ impl HttpState {
             keys,
             progress,
             readiness,
-            documents: Documents::new(),
+            documents: Documents::new(limits.max_query_bytes),
+            max_batch: limits.max_batch,
+            execution_timeout: limits.execution_timeout,
             websockets: WebSockets::new(websocket),
         }))
     }

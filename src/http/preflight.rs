@@ -1,36 +1,48 @@
 //! What every GraphQL request over HTTP is checked for before it runs: its method, its
 //! batch size, its bearer token and its consistency token. A request comes out as the
-//! [`RequestContext`] its resolvers see, or as a [`Refusal`].
+//! [`RequestContext`] its resolvers see, or as a [`Refusal`], answered here.
 
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, ParseRequestError};
-use async_graphql_axum::GraphQLResponse;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::response::Response;
 use http_body_util::LengthLimitError;
 use uuid::Uuid;
 
+use super::negotiation::MediaType;
+use super::reply::reply_with;
 use super::{HttpState, MAX_BODY_BYTES};
 use crate::auth::AuthError;
 use crate::event_log::Position;
-use crate::graphql::{ClientError, ErrorCode, MAX_BATCH, RequestContext};
+use crate::graphql::{ClientError, ErrorCode, RequestContext};
 use crate::query::QueryError;
 
 const CONSISTENCY_TOKEN: &str = "x-consistency-token";
 const REQUEST_ID: &str = "x-request-id";
+/// The media types a POST may carry (RFC 7694), sent with a 415.
+const ACCEPT_POST: HeaderName = HeaderName::from_static("accept-post");
 
 /// Why a request was refused before it ran. Its code is [`ClientError`]'s decision; its
 /// HTTP status is this module's.
 #[derive(Debug, thiserror::Error)]
 pub enum Refusal {
-    #[error("the request body is not a GraphQL request")]
+    #[error(
+        "the request is not a GraphQL request: a query string, and optionally an \
+         operationName string and variables and extensions maps"
+    )]
     Unreadable,
+    #[error("a GraphQL request must be sent as application/json in UTF-8")]
+    UnsupportedMediaType,
+    #[error(
+        "GraphQL responses are application/graphql-response+json or application/json, in UTF-8"
+    )]
+    NotAcceptable,
     #[error("the request body is larger than {MAX_BODY_BYTES} bytes")]
     TooLarge,
     #[error("mutations must be sent with POST")]
     MutationOverGet,
-    #[error("a batch may hold at most {MAX_BATCH} operations")]
-    BatchTooLarge,
+    #[error("a batch may hold at most {0} operations")]
+    BatchTooLarge(usize),
     #[error(transparent)]
     BadToken(AuthError),
     #[error("X-Consistency-Token is not a consistency token")]
@@ -39,12 +51,9 @@ pub enum Refusal {
     ReadSideBehind(QueryError),
 }
 
-/// The body extractor's refusal: the parser's detail is logged, not sent.
+/// A query string that is not a GraphQL request: the parser's detail is logged, not sent.
 impl From<ParseRequestError> for Refusal {
     fn from(error: ParseRequestError) -> Self {
-        if matches!(error, ParseRequestError::PayloadTooLarge) {
-            return Self::TooLarge;
-        }
         tracing::debug!(%error, "unreadable GraphQL request");
         Self::Unreadable
     }
@@ -65,26 +74,32 @@ impl Refusal {
     fn status(&self) -> StatusCode {
         match self {
             Self::Unreadable => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MutationOverGet => StatusCode::METHOD_NOT_ALLOWED,
-            Self::BatchTooLarge | Self::BadConsistencyToken => StatusCode::BAD_REQUEST,
+            Self::BatchTooLarge(_) | Self::BadConsistencyToken => StatusCode::BAD_REQUEST,
             Self::BadToken(_) => StatusCode::UNAUTHORIZED,
             Self::ReadSideBehind(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
-}
 
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
+    /// The refusal as a GraphQL response in `media`.
+    pub(super) fn reply(self, media: MediaType) -> Response {
         let status = self.status();
         let error = ClientError::from(&self);
         let code = error.code();
         let body = async_graphql::Response::from_errors(vec![error.into_server_error()]);
-        let mut response = GraphQLResponse::from(body).into_response();
-        *response.status_mut() = status;
+        let mut response = reply_with(media, status, &body.into());
         let headers = response.headers_mut();
-        if matches!(self, Self::MutationOverGet) {
-            headers.insert(header::ALLOW, HeaderValue::from_static("POST"));
+        match self {
+            Self::MutationOverGet => {
+                headers.insert(header::ALLOW, HeaderValue::from_static("POST"));
+            }
+            Self::UnsupportedMediaType => {
+                headers.insert(ACCEPT_POST, HeaderValue::from_static("application/json"));
+            }
+            _ => {}
         }
         if code == ErrorCode::Unauthenticated {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -105,9 +120,9 @@ pub(super) async fn preflight(
         return Err(Refusal::MutationOverGet);
     }
     if let BatchRequest::Batch(requests) = request
-        && requests.len() > MAX_BATCH
+        && requests.len() > state.max_batch
     {
-        return Err(Refusal::BatchTooLarge);
+        return Err(Refusal::BatchTooLarge(state.max_batch));
     }
     let authorization = headers
         .get(header::AUTHORIZATION)

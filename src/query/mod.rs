@@ -21,7 +21,7 @@ pub use cache::UserCache;
 pub use changes::{Change, ChangeFeed, ChangeFilter, ChangeStream, Subject};
 pub use error::QueryError;
 pub use organizations::OrganizationDirectory;
-pub use pagination::{Page, PageRequest};
+pub use pagination::{Page, PageRequest, rows_at_most};
 pub use progress::{ProjectorHealth, ReadModelStatus, ReadProgress};
 pub use read_model::{OrganizationProfile, OrganizationRef, UserProfile};
 pub use users::{UserDirectory, UserOrder, UserQuery};

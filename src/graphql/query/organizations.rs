@@ -5,6 +5,7 @@ use async_graphql::{Context, ID, Object, Result, ResultExt};
 use crate::graphql::Services;
 use crate::graphql::error::ClientError;
 use crate::graphql::ids::parse_id;
+use crate::graphql::limits::connection_field_cost;
 use crate::graphql::types::{Organization, OrganizationConnection, selects_total};
 use crate::query::PageRequest;
 
@@ -29,6 +30,9 @@ impl OrganizationQueries {
         Ok(found.map(|profile| Organization(profile.into())))
     }
 
+    #[graphql(
+        complexity = "connection_field_cost(__ctx, __variables_definition, __field, child_complexity)"
+    )]
     async fn organizations(
         &self,
         ctx: &Context<'_>,

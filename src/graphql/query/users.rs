@@ -5,6 +5,7 @@ use async_graphql::{Context, ID, Object, Result, ResultExt};
 use crate::graphql::Services;
 use crate::graphql::guard::{AdminOnly, caller, read_at_least};
 use crate::graphql::ids::{parse_id, parse_optional_id};
+use crate::graphql::limits::connection_field_cost;
 use crate::graphql::types::{User, UserConnection, UserFilter, UserOrder, selects_total};
 use crate::query::{PageRequest, UserQuery};
 
@@ -36,6 +37,9 @@ impl UserQueries {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[graphql(
+        complexity = "connection_field_cost(__ctx, __variables_definition, __field, child_complexity)"
+    )]
     async fn users(
         &self,
         ctx: &Context<'_>,

@@ -71,6 +71,13 @@ struct Window {
     cursor_field: &'static str,
 }
 
+/// The most rows a page asked for with `first` or `last` can hold: the page size given (none
+/// when negative, at most the largest page), else the default.
+pub fn rows_at_most(first: Option<i32>, last: Option<i32>) -> usize {
+    let size = first.or(last).unwrap_or(DEFAULT_PAGE_SIZE);
+    usize::try_from(size.clamp(0, MAX_PAGE_SIZE)).unwrap_or_default()
+}
+
 fn page_size(field: &'static str, size: Option<i32>) -> Result<Option<i32>, QueryError> {
     match size {
         Some(size) if size < 0 => Err(QueryError::invalid(field, "must not be negative")),

@@ -1,12 +1,17 @@
 //! HTTP itself: the routes beside GraphQL (health, readiness, metrics, the offline GraphiQL
-//! playground) and GraphQL over HTTP's edges (GET, batches, bodies that are not JSON).
+//! playground), GraphQL over HTTP's edges (GET, batches, bodies that are not JSON), media
+//! types and the conformance audit, and the limits and timeouts every request is held to.
 
 use libtest_mimic::Trial;
 
+mod conformance;
 mod graphql_over_http;
 mod limits;
 mod metrics;
+mod negotiation;
+mod query_limits;
 mod routes;
+mod timeouts;
 
 pub(crate) fn trials() -> Vec<Trial> {
     [
@@ -14,6 +19,10 @@ pub(crate) fn trials() -> Vec<Trial> {
         metrics::trials(),
         graphql_over_http::trials(),
         limits::trials(),
+        negotiation::trials(),
+        conformance::trials(),
+        query_limits::trials(),
+        timeouts::trials(),
     ]
     .into_iter()
     .flatten()

@@ -69,7 +69,7 @@ impl TestDatabase {
     /// A command side of its own on this database, as another process would have: its
     /// commits reach a running server's projector only through polling.
     pub(crate) async fn command_service(&self) -> CommandService {
-        let pools = Pools::open(&self.url, std::time::Duration::from_secs(5))
+        let pools = Pools::open(&self.url, std::time::Duration::from_secs(5), None)
             .await
             .expect("the database opens");
         CommandService::new(pools.writes, Arc::new(Notify::new()))
