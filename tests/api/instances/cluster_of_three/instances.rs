@@ -92,18 +92,31 @@ pub(super) async fn converged(cluster: &Cluster) -> String {
     .await
 }
 
-/// After one leader: `rosterql_projector_leader` is 1 on it and 0 on the others.
+/// After one leader: `rosterql_projector_leader` becomes 1 on it and 0 on the others (the
+/// leader sets it just after taking the lock the others already see it holds).
 pub(super) async fn assert_leader_gauges(cluster: &Cluster, leader: usize) {
-    for (index, name) in NAMES.iter().enumerate() {
-        let gauge = cluster
-            .app(index)
-            .counter("rosterql_projector_leader", &[])
-            .await;
-        let expected = if index == leader { 1.0 } else { 0.0 };
-        assert_eq!(
-            gauge, expected,
-            "rosterql_projector_leader on {name} (the leader is {})",
+    let expected: Vec<f64> = (0..NAMES.len())
+        .map(|index| if index == leader { 1.0 } else { 0.0 })
+        .collect();
+    let deadline = Instant::now() + CATCH_UP;
+    loop {
+        let mut gauges = Vec::new();
+        for index in 0..NAMES.len() {
+            let gauge = cluster
+                .app(index)
+                .counter("rosterql_projector_leader", &[])
+                .await;
+            gauges.push(gauge);
+        }
+        if gauges == expected {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "rosterql_projector_leader on {NAMES:?}: {gauges:?}, not {expected:?} (the leader \
+             is {})",
             NAMES[leader]
         );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
