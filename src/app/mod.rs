@@ -166,6 +166,9 @@ impl Application {
             shutdown.await;
             let _ = stop.send(true);
         });
+        // The metrics recorder first: a gauge the projector sets before it is installed
+        // (`rosterql_projector_leader` as it takes the lead) would be lost for good.
+        http::prometheus();
         let projector = run_on_its_own_thread(self.projector, wait_for_stop())?;
         let grace = wait_for_stop();
         let routes = http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
