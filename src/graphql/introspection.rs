@@ -4,40 +4,21 @@
 //! [`super::error`] codes `BAD_USER_INPUT` like any other invalid document.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Pos, ServerError, ServerResult, Variables};
+use async_graphql::{Pos, ServerError, ServerResult};
 
 /// The root fields that introspect the schema.
 const INTROSPECTION_FIELDS: [&str; 2] = ["__schema", "__type"];
 
-pub(super) struct IntrospectionRefused;
-
-impl ExtensionFactory for IntrospectionRefused {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Self)
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for IntrospectionRefused {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        match introspecting_field(&document) {
-            Some(pos) => Err(ServerError::new(
-                "introspection is turned off on this server",
-                Some(pos),
-            )),
-            None => Ok(document),
-        }
+/// Refuses `document` when one of its operations introspects the schema.
+pub(super) fn refuse_introspection(document: &ExecutableDocument) -> ServerResult<()> {
+    match introspecting_field(document) {
+        Some(pos) => Err(ServerError::new(
+            "introspection is turned off on this server",
+            Some(pos),
+        )),
+        None => Ok(()),
     }
 }
 

@@ -5,16 +5,12 @@
 //! refused whole, unrun, with `BAD_USER_INPUT` naming the limit.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
-};
 use async_graphql::parser::Positioned;
 use async_graphql::parser::types::{
     ExecutableDocument, Field, Selection, SelectionSet, VariableDefinition,
 };
-use async_graphql::{ServerError, ServerResult, ValidationResult, Variables, VisitorContext};
+use async_graphql::{ServerResult, ValidationResult, VisitorContext};
 
 use super::error::ClientError;
 use crate::query::rows_at_most;
@@ -62,44 +58,24 @@ pub(super) fn connection_field_cost(
     connection_cost(size("first"), size("last"), child_complexity)
 }
 
-/// The schema extension that holds every request to [`QueryLimits`].
-pub(super) struct Limits(pub(super) QueryLimits);
-
-impl ExtensionFactory for Limits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Limits(self.0))
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for Limits {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let limits = &self.0;
-        within("size", query.len(), limits.max_query_bytes)?;
-        let document = next.run(ctx, query, variables).await?;
-        let counts = Counts::of(&document);
-        within("aliases", counts.aliases, limits.max_aliases)?;
-        within("rootFields", counts.root_fields, limits.max_root_fields)?;
-        within("directives", counts.directives, limits.max_directives)?;
-        Ok(document)
+impl QueryLimits {
+    /// Refuses query text longer than a query may be, before it is parsed.
+    pub(super) fn check_size(&self, query: &str) -> ServerResult<()> {
+        within("size", query.len(), self.max_query_bytes)
     }
 
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let validated = next.run(ctx).await?;
-        let refuse = |error: ServerError| vec![error];
-        within("depth", validated.depth, self.0.max_depth).map_err(refuse)?;
-        within("complexity", validated.complexity, self.0.max_complexity).map_err(refuse)?;
-        Ok(validated)
+    /// Refuses a parsed document with too many aliases, root fields or directives.
+    pub(super) fn check_document(&self, document: &ExecutableDocument) -> ServerResult<()> {
+        let counts = Counts::of(document);
+        within("aliases", counts.aliases, self.max_aliases)?;
+        within("rootFields", counts.root_fields, self.max_root_fields)?;
+        within("directives", counts.directives, self.max_directives)
+    }
+
+    /// Refuses a validated document nested too deep or costing too much.
+    pub(super) fn check_validated(&self, validated: &ValidationResult) -> ServerResult<()> {
+        within("depth", validated.depth, self.max_depth)?;
+        within("complexity", validated.complexity, self.max_complexity)
     }
 }
 

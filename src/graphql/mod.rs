@@ -8,6 +8,7 @@
 mod admission;
 mod context;
 mod error;
+mod extension;
 mod guard;
 mod ids;
 mod introspection;
@@ -48,15 +49,14 @@ pub fn build_schema(
     introspection: bool,
     query_limits: QueryLimits,
 ) -> RosterSchema {
-    let builder = builder()
-        .data(services)
-        .extension(limits::Limits(query_limits))
-        .extension(response_errors::ResponseErrors);
+    let builder = builder().data(services).extension(extension::RequestRules {
+        limits: query_limits,
+        introspection,
+    });
     if introspection {
         builder.finish()
     } else {
         builder
-            .extension(introspection::IntrospectionRefused)
             .disable_introspection()
             .disable_suggestions()
             .finish()

@@ -19,10 +19,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextRequest, NextResolve, NextSubscribe,
-    ResolveInfo,
-};
+use async_graphql::extensions::{ExtensionContext, NextResolve, NextSubscribe, ResolveInfo};
 use async_graphql::futures_util::stream::BoxStream;
 use async_graphql::{Response, ServerError, ServerResult, Value};
 use futures_util::StreamExt;
@@ -31,36 +28,22 @@ use super::RequestContext;
 use super::error::{give_argument_code, give_code};
 use super::request_id;
 
-pub(super) struct ResponseErrors;
-
-impl ExtensionFactory for ResponseErrors {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Collected::default())
-    }
-}
-
-/// The errors of nullable fields in one request (or one subscription event).
+/// The errors of nullable fields in one request (or one subscription event). The schema's
+/// one extension ([`super::extension`]) calls it from its hooks.
 #[derive(Default, Clone)]
-struct Collected(Arc<Mutex<Vec<ServerError>>>);
+pub(super) struct ResponseErrors(Arc<Mutex<Vec<ServerError>>>);
 
-impl Collected {
+impl ResponseErrors {
     /// Adds the collected errors to `response`, then gives every error its code.
-    fn finish(&self, mut response: Response) -> Response {
+    pub(super) fn finish(&self, mut response: Response) -> Response {
         let errors = std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner));
         response.errors.extend(errors);
         response.errors.iter_mut().for_each(give_code);
         response
     }
-}
 
-#[async_trait::async_trait]
-impl Extension for Collected {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let response = next.run(ctx).await;
-        self.finish(response)
-    }
-
-    fn subscribe<'s>(
+    /// Finishes every event of a subscription, each polled in its connection's request id.
+    pub(super) fn subscribe<'s>(
         &self,
         ctx: &ExtensionContext<'_>,
         stream: BoxStream<'s, Response>,
@@ -81,7 +64,9 @@ impl Extension for Collected {
         .boxed()
     }
 
-    async fn resolve(
+    /// Resolves one field: the error of a nullable field is kept for the response and the
+    /// field reads `null`; a non-null field's error propagates.
+    pub(super) async fn resolve(
         &self,
         ctx: &ExtensionContext<'_>,
         info: ResolveInfo<'_>,
