@@ -11,8 +11,11 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 
 use crate::auth::{KeyError, MIN_SECRET_BYTES, Role, TokenAlgorithm, TokenKeys, TokenRules};
 use crate::graphql::{MAX_BATCH, QueryLimits};
+use crate::http::Rate;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://rosterql.db?mode=rwc";
+const RATE_LIMIT_MUTATIONS: Rate = Rate::per_second(100);
+const RATE_LIMIT_ANONYMOUS_READS: Rate = Rate::per_second(500);
 
 #[derive(Debug, Parser)]
 #[command(name = "rosterql", version, about = "A CQRS GraphQL user directory")]
@@ -248,6 +251,24 @@ pub struct Config {
         global = true
     )]
     pub statement_timeout: humantime::Duration,
+    /// How many mutations one caller (its token's subject, else its address) may send:
+    /// `<requests>/<s|min|h>`, all of which may come at once, or `off`.
+    #[arg(
+        long,
+        env = "ROSTERQL_RATE_LIMIT_MUTATIONS",
+        default_value_t = RATE_LIMIT_MUTATIONS,
+        global = true
+    )]
+    pub rate_limit_mutations: Rate,
+    /// How many operations one client address may send without a token (`off` behind a
+    /// proxy that does not pass the client's own address: every caller would share it).
+    #[arg(
+        long,
+        env = "ROSTERQL_RATE_LIMIT_ANONYMOUS_READS",
+        default_value_t = RATE_LIMIT_ANONYMOUS_READS,
+        global = true
+    )]
+    pub rate_limit_anonymous_reads: Rate,
     #[command(flatten)]
     pub websocket: WebSocketConfig,
 }
@@ -388,6 +409,8 @@ impl Config {
             max_directives: 20,
             execution_timeout: Duration::from_secs(30).into(),
             statement_timeout: Duration::from_secs(10).into(),
+            rate_limit_mutations: RATE_LIMIT_MUTATIONS,
+            rate_limit_anonymous_reads: RATE_LIMIT_ANONYMOUS_READS,
         }
     }
 

@@ -122,6 +122,8 @@ impl Application {
             max_batch: config.max_batch,
             max_query_bytes: config.max_query_bytes,
             execution_timeout: config.execution_timeout.into(),
+            rate_limit_mutations: config.rate_limit_mutations,
+            rate_limit_anonymous_reads: config.rate_limit_anonymous_reads,
         };
         let schema = graphql::build_schema(services, config.introspection, config.query_limits());
         let state = HttpState::new(

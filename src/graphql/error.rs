@@ -15,7 +15,7 @@ use super::request_id;
 use crate::auth::{AccessError, AuthError};
 use crate::command::CommandError;
 use crate::domain::DomainError;
-use crate::http::Refusal;
+use crate::http::{Refusal, retry_after_seconds};
 use crate::query::QueryError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumString)]
@@ -30,6 +30,7 @@ pub enum ErrorCode {
     ConsistencyTimeout,
     ServiceUnavailable,
     TooManySubscriptions,
+    RateLimited,
     InternalServerError,
 }
 
@@ -45,6 +46,7 @@ impl ErrorCode {
             Self::ConsistencyTimeout => "CONSISTENCY_TIMEOUT",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::TooManySubscriptions => "TOO_MANY_SUBSCRIPTIONS",
+            Self::RateLimited => "RATE_LIMITED",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -246,6 +248,8 @@ impl From<&Refusal> for ClientError {
                 Self::new(ErrorCode::BadUserInput, refusal.to_string())
             }
             Refusal::BadToken(error) => error.into(),
+            Refusal::RateLimited(limited) => Self::new(ErrorCode::RateLimited, refusal.to_string())
+                .with("retryAfter", retry_after_seconds(limited)),
             Refusal::ReadSideBehind(error) => error.into(),
         }
     }

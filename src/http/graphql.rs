@@ -2,9 +2,11 @@
 //! string, or an `application/json` body of at most 1 MiB), checked, run within the
 //! execution timeout and answered in the media type the client accepts.
 
+use std::net::{Ipv4Addr, SocketAddr};
+
 use async_graphql::{BatchRequest, BatchResponse, Response as GraphQLResponse};
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::Method;
 use axum::http::request::Parts;
 use axum::response::Response;
@@ -25,7 +27,12 @@ pub(super) async fn handle(State(state): State<HttpState>, request: Request) -> 
         Err(refusal) => return refusal.reply(media),
     };
     state.documents.attach(&mut batch);
-    let context = match preflight(&state, &parts.method, &parts.headers, &mut batch).await {
+    let address = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(Ipv4Addr::UNSPECIFIED.into(), |ConnectInfo(peer)| peer.ip());
+    let preflight = preflight(&state, &parts.method, &parts.headers, address, &mut batch);
+    let context = match preflight.await {
         Ok(context) => context,
         Err(refusal) => return refusal.reply(media),
     };

@@ -3,6 +3,7 @@
 //! Every GraphQL request passes one [`preflight`] that turns it into a request context or a
 //! refusal; the handlers hold no database handles (readiness is a service of its own).
 
+mod caller_key;
 mod documents;
 mod graphiql;
 mod graphql;
@@ -10,12 +11,14 @@ mod health;
 mod metrics;
 mod negotiation;
 mod preflight;
+mod rate_limits;
 mod reply;
 mod request_guard;
 mod websocket;
 
 pub use metrics::prometheus;
-pub use preflight::Refusal;
+pub use preflight::{Refusal, retry_after_seconds};
+pub use rate_limits::{Budget, Limited, Rate};
 pub use request_guard::with_request_guard;
 
 use std::ops::Deref;
@@ -27,6 +30,7 @@ use axum::middleware;
 use axum::routing::get;
 
 use self::documents::Documents;
+use self::rate_limits::RateLimits;
 use self::websocket::WebSockets;
 use crate::app::Readiness;
 use crate::auth::TokenKeys;
@@ -50,6 +54,7 @@ pub struct Shared {
     readiness: Readiness,
     documents: Documents,
     websockets: WebSockets,
+    rate_limits: Arc<RateLimits>,
     max_batch: usize,
     execution_timeout: Duration,
 }
@@ -63,6 +68,10 @@ pub struct RequestLimits {
     pub max_query_bytes: usize,
     /// How long a request may run.
     pub execution_timeout: Duration,
+    /// The budget of each caller's mutations.
+    pub rate_limit_mutations: Rate,
+    /// The budget of each client address's operations without a token.
+    pub rate_limit_anonymous_reads: Rate,
 }
 
 impl HttpState {
@@ -83,6 +92,10 @@ impl HttpState {
             max_batch: limits.max_batch,
             execution_timeout: limits.execution_timeout,
             websockets: WebSockets::new(websocket),
+            rate_limits: RateLimits::new(
+                limits.rate_limit_mutations,
+                limits.rate_limit_anonymous_reads,
+            ),
         }))
     }
 }

@@ -1,8 +1,9 @@
 //! What every GraphQL request over HTTP is checked for before it runs: its method, its
-//! batch size, its bearer token and its consistency token. A request comes out as the
+//! batch size, its bearer token, its caller's budget and its consistency token. A request comes out as the
 //! [`RequestContext`] its resolvers see, or as a [`Refusal`], answered here.
 
-use async_graphql::parser::types::OperationType;
+use std::net::IpAddr;
+
 use async_graphql::{BatchRequest, ParseRequestError};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
@@ -10,6 +11,7 @@ use http_body_util::LengthLimitError;
 use uuid::Uuid;
 
 use super::negotiation::MediaType;
+use super::rate_limits::{Limited, Operations};
 use super::reply::reply_with;
 use super::{HttpState, MAX_BODY_BYTES};
 use crate::auth::AuthError;
@@ -45,6 +47,12 @@ pub enum Refusal {
     BatchTooLarge(usize),
     #[error(transparent)]
     BadToken(AuthError),
+    #[error(
+        "too many {} from this caller: try again in {} s",
+        .0.budget.as_str(),
+        retry_after_seconds(.0)
+    )]
+    RateLimited(Limited),
     #[error("X-Consistency-Token is not a consistency token")]
     BadConsistencyToken,
     #[error(transparent)]
@@ -80,6 +88,7 @@ impl Refusal {
             Self::MutationOverGet => StatusCode::METHOD_NOT_ALLOWED,
             Self::BatchTooLarge(_) | Self::BadConsistencyToken => StatusCode::BAD_REQUEST,
             Self::BadToken(_) => StatusCode::UNAUTHORIZED,
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::ReadSideBehind(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -99,6 +108,9 @@ impl Refusal {
             Self::UnsupportedMediaType => {
                 headers.insert(ACCEPT_POST, HeaderValue::from_static("application/json"));
             }
+            Self::RateLimited(limited) => {
+                headers.insert(header::RETRY_AFTER, retry_after_seconds(&limited).into());
+            }
             _ => {}
         }
         if code == ErrorCode::Unauthenticated {
@@ -108,15 +120,22 @@ impl Refusal {
     }
 }
 
-/// Checks `request` and, when it may run, waits for the read side its consistency token
-/// names; returns who is asking.
+/// The whole seconds a client over its budget waits (`Retry-After`), at least one.
+pub fn retry_after_seconds(limited: &Limited) -> u64 {
+    limited.retry_after.as_secs_f64().ceil().max(1.0) as u64
+}
+
+/// Checks `request` from `address` and, when it may run, waits for the read side its
+/// consistency token names; returns who is asking.
 pub(super) async fn preflight(
     state: &HttpState,
     method: &Method,
     headers: &HeaderMap,
+    address: IpAddr,
     request: &mut BatchRequest,
 ) -> Result<RequestContext, Refusal> {
-    if method == Method::GET && request.iter_mut().any(runs_a_mutation) {
+    let operations = Operations::of(request.iter_mut());
+    if method == Method::GET && operations.mutations > 0 {
         return Err(Refusal::MutationOverGet);
     }
     if let BatchRequest::Batch(requests) = request
@@ -131,6 +150,10 @@ pub(super) async fn preflight(
         .keys
         .caller(authorization)
         .map_err(Refusal::BadToken)?;
+    state
+        .rate_limits
+        .take(&caller, address, operations)
+        .map_err(Refusal::RateLimited)?;
     let mut read_at_least = Position::ORIGIN;
     if let Some(token) = headers.get(CONSISTENCY_TOKEN) {
         read_at_least = token
@@ -157,20 +180,4 @@ fn request_id(headers: &HeaderMap) -> String {
         .and_then(|value| value.to_str().ok())
         .filter(|value| !value.is_empty() && value.len() <= 128)
         .map_or_else(|| Uuid::now_v7().to_string(), str::to_owned)
-}
-
-/// True when the request would run a mutation (refused over GET: a link must not write).
-fn runs_a_mutation(request: &mut async_graphql::Request) -> bool {
-    let wanted = request.operation_name.clone();
-    let Ok(document) = request.parsed_query() else {
-        return false;
-    };
-    document.operations.iter().any(|(name, operation)| {
-        let selected = match (&wanted, name) {
-            (Some(wanted), Some(name)) => wanted == name.as_str(),
-            (Some(_), None) => false,
-            (None, _) => true,
-        };
-        selected && operation.node.ty == OperationType::Mutation
-    })
 }

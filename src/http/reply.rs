@@ -77,7 +77,9 @@ fn status_of(response: &GraphQLResponse) -> StatusCode {
             StatusCode::SERVICE_UNAVAILABLE
         }
         Some(ErrorCode::InternalServerError) => StatusCode::INTERNAL_SERVER_ERROR,
-        Some(ErrorCode::TooManySubscriptions) => StatusCode::TOO_MANY_REQUESTS,
+        Some(ErrorCode::TooManySubscriptions | ErrorCode::RateLimited) => {
+            StatusCode::TOO_MANY_REQUESTS
+        }
         Some(
             ErrorCode::BadUserInput
             | ErrorCode::NotFound

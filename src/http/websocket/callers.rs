@@ -3,16 +3,9 @@
 //! ends (the [`Place`] is dropped).
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-/// Whom a socket is counted against: its token's subject once `connection_init` names one,
-/// else its client address.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(super) enum CallerKey {
-    Subject(String),
-    Address(IpAddr),
-}
+use crate::http::caller_key::CallerKey;
 
 /// The open sockets of every caller.
 #[derive(Clone)]
@@ -93,6 +86,8 @@ impl Drop for Place {
 
 #[cfg(test)]
 mod tests {
+    use std::net::IpAddr;
+
     use super::*;
 
     fn address() -> CallerKey {

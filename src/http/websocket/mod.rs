@@ -25,7 +25,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde_json::{Map, Value};
 
-use self::callers::{CallerKey, Callers};
+use self::callers::Callers;
+use super::caller_key::CallerKey;
 use super::{HttpState, MAX_BODY_BYTES};
 use crate::auth::{AuthError, Caller, TokenKeys};
 use crate::config::WebSocketConfig;
@@ -71,7 +72,9 @@ pub(super) async fn upgrade(
             let open = metrics::gauge!("rosterql_websocket_connections");
             open.increment(1.0);
             match protocol {
-                WebSocketProtocols::GraphQLWS => transport::serve(socket, state, place).await,
+                WebSocketProtocols::GraphQLWS => {
+                    transport::serve(socket, state, place, peer.ip()).await
+                }
                 WebSocketProtocols::SubscriptionsTransportWS => {
                     legacy::serve(socket, state, place).await;
                 }

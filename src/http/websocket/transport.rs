@@ -7,11 +7,13 @@
 //! runs on a task of its own ([`operation`](super::operation)).
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::Data;
 use axum::extract::ws::{Message, WebSocket};
+
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Map, Value};
@@ -20,7 +22,7 @@ use tokio::time::{MissedTickBehavior, interval_at, sleep, timeout};
 use tokio_stream::StreamMap;
 use uuid::Uuid;
 
-use super::callers::{CallerKey, Place};
+use super::callers::Place;
 use super::closing::Closing;
 use super::messages::{ClientMessage, Operation, ServerMessage};
 use super::operation::{self, Queueing, Results, Running, TooSlow};
@@ -29,12 +31,14 @@ use crate::auth::{AuthError, Caller};
 use crate::config::WebSocketConfig;
 use crate::event_log::Position;
 use crate::graphql::{ClientError, RequestContext};
-use crate::http::HttpState;
+use crate::http::caller_key::CallerKey;
+use crate::http::rate_limits::Operations;
+use crate::http::{HttpState, Refusal};
 
 /// How long a closing socket waits for the client's close frame before it is dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
-pub(super) async fn serve(socket: WebSocket, state: HttpState, place: Place) {
+pub(super) async fn serve(socket: WebSocket, state: HttpState, place: Place, address: IpAddr) {
     let (sink, mut incoming) = socket.split();
     let (too_slow, mut slow) = mpsc::unbounded_channel();
     let config = state.websockets.config.clone();
@@ -43,6 +47,7 @@ pub(super) async fn serve(socket: WebSocket, state: HttpState, place: Place) {
         config,
         sink,
         place,
+        address,
         session: None,
         operations: HashMap::new(),
         results: StreamMap::new(),
@@ -77,6 +82,8 @@ struct Connection {
     config: WebSocketConfig,
     sink: SplitSink<WebSocket, Message>,
     place: Place,
+    /// The client's address, whose budgets an anonymous caller's operations draw on.
+    address: IpAddr,
     /// Set once `connection_init` is acknowledged.
     session: Option<Session>,
     operations: HashMap<String, Running>,
@@ -87,6 +94,7 @@ struct Connection {
 
 /// An acknowledged connection: what its operations run with, and when its token expires.
 struct Session {
+    caller: Caller,
     data: Arc<Data>,
     expires_at: Option<i64>,
 }
@@ -169,11 +177,12 @@ impl Connection {
         };
         let mut data = Data::default();
         data.insert(RequestContext {
-            caller,
+            caller: caller.clone(),
             request_id: Uuid::now_v7().to_string(),
             read_at_least: Position::ORIGIN,
         });
         self.session = Some(Session {
+            caller,
             data: Arc::new(data),
             expires_at,
         });
@@ -189,12 +198,15 @@ impl Connection {
         }
         let most = self.config.max_subscriptions;
         if self.operations.len() >= most {
-            let refusal = [ClientError::too_many_subscriptions(most).into_server_error()];
-            let error = ServerMessage::Error {
-                id: &id,
-                payload: &refusal,
-            };
-            return self.send(error.frame()).await;
+            let refusal = ClientError::too_many_subscriptions(most);
+            return self.refuse(&id, refusal).await;
+        }
+        let mut request = operation.into_request();
+        let operations = Operations::of(std::iter::once(&mut request));
+        let budgets = &self.state.rate_limits;
+        if let Err(limited) = budgets.take(&session.caller, self.address, operations) {
+            let refusal = ClientError::from(&Refusal::RateLimited(limited));
+            return self.refuse(&id, refusal).await;
         }
         let queueing = Queueing {
             capacity: self.config.send_queue,
@@ -203,7 +215,7 @@ impl Connection {
         let (running, results) = operation::start(
             &self.state.schema,
             id.clone(),
-            operation.into_request(),
+            request,
             session.data.clone(),
             queueing,
             self.too_slow.clone(),
@@ -211,6 +223,19 @@ impl Connection {
         self.operations.insert(id.clone(), running);
         self.results.insert(id, results);
         Ok(())
+    }
+
+    /// Answers operation `id` with `refusal` instead of running it.
+    async fn refuse(&mut self, id: &str, refusal: ClientError) -> Result<(), Ending> {
+        let payload = [refusal.into_server_error()];
+        self.send(
+            ServerMessage::Error {
+                id,
+                payload: &payload,
+            }
+            .frame(),
+        )
+        .await
     }
 
     /// Sends operation `id`'s next result, or its `complete` once it has ended.

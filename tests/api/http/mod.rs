@@ -1,6 +1,6 @@
 //! HTTP itself: the routes beside GraphQL (health, readiness, metrics, the offline GraphiQL
 //! playground), GraphQL over HTTP's edges (GET, batches, bodies that are not JSON), media
-//! types and the conformance audit, and the limits and timeouts every request is held to.
+//! types and the conformance audit, and the limits, budgets and timeouts every request is held to.
 
 use libtest_mimic::Trial;
 
@@ -10,6 +10,7 @@ mod limits;
 mod metrics;
 mod negotiation;
 mod query_limits;
+mod rate_limits;
 mod routes;
 mod timeouts;
 
@@ -22,6 +23,7 @@ pub(crate) fn trials() -> Vec<Trial> {
         negotiation::trials(),
         conformance::trials(),
         query_limits::trials(),
+        rate_limits::trials(),
         timeouts::trials(),
     ]
     .into_iter()
