@@ -191,6 +191,14 @@ pub struct Config {
     /// The most operations one batched request may carry (at most 10).
     #[arg(long, env = "ROSTERQL_MAX_BATCH", default_value_t = 10, global = true)]
     pub max_batch: usize,
+    /// The largest request body (and WebSocket message) read; a larger one gets 413.
+    #[arg(
+        long,
+        env = "ROSTERQL_MAX_BODY_BYTES",
+        default_value_t = 1 << 20,
+        global = true
+    )]
+    pub max_body_bytes: usize,
     /// The most bytes of query text one operation may have.
     #[arg(
         long,
@@ -235,7 +243,8 @@ pub struct Config {
         global = true
     )]
     pub max_directives: usize,
-    /// How long one request over HTTP may run before it is answered SERVICE_UNAVAILABLE.
+    /// How long one request over HTTP, or one query or mutation over WebSocket, may run
+    /// before it is answered SERVICE_UNAVAILABLE.
     #[arg(
         long,
         env = "ROSTERQL_EXECUTION_TIMEOUT",
@@ -401,6 +410,7 @@ impl Config {
             max_write_ahead: 500,
             websocket: WebSocketConfig::default(),
             max_batch: MAX_BATCH,
+            max_body_bytes: 1 << 20,
             max_query_bytes: 65_536,
             max_depth: 20,
             max_complexity: 10_000,
@@ -516,6 +526,11 @@ impl Config {
             1..=MAX_BATCH,
         )?;
         within(
+            "ROSTERQL_MAX_BODY_BYTES (--max-body-bytes)",
+            self.max_body_bytes,
+            MAX_BODY_BYTES,
+        )?;
+        within(
             "ROSTERQL_MAX_QUERY_BYTES (--max-query-bytes)",
             self.max_query_bytes,
             MAX_QUERY_BYTES,
@@ -628,7 +643,8 @@ const WS_MAX_CONNECTIONS_PER_CALLER: RangeInclusive<usize> = 1..=100_000;
 const WS_SEND_QUEUE: RangeInclusive<usize> = 1..=65_536;
 const WS_SEND_TIMEOUT: RangeInclusive<Duration> =
     Duration::from_millis(100)..=Duration::from_secs(5 * 60);
-/// At most the largest request body (1 MiB).
+const MAX_BODY_BYTES: RangeInclusive<usize> = 1024..=64 << 20;
+/// At most the default request body (1 MiB).
 const MAX_QUERY_BYTES: RangeInclusive<usize> = 1024..=1 << 20;
 const MAX_DEPTH: RangeInclusive<usize> = 1..=1000;
 const MAX_COMPLEXITY: RangeInclusive<usize> = 1..=10_000_000;

@@ -11,9 +11,11 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_command_side;
 mod m20261126_000002_read_side;
 mod m20261129_000003_checkpoint_log_identity;
+mod m20261129_000004_idempotency_keys;
 mod sql;
 
-/// The command side: `organizations`, `users` and the `events` log.
+/// The command side: `organizations`, `users`, the `events` log and the outcomes of
+/// mutations sent with an idempotency key.
 pub struct CommandMigrator;
 
 /// The read side: `organization_profiles`, `user_profiles` and the projector checkpoint
@@ -23,7 +25,10 @@ pub struct ReadMigrator;
 #[async_trait::async_trait]
 impl MigratorTrait for CommandMigrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261126_000001_command_side::Migration)]
+        vec![
+            Box::new(m20261126_000001_command_side::Migration),
+            Box::new(m20261129_000004_idempotency_keys::Migration),
+        ]
     }
 
     fn migration_table_name() -> DynIden {

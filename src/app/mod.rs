@@ -1,8 +1,10 @@
 //! Builds the application: databases, migrations, cache, projector, readiness and router;
 //! runs the HTTP server, and the projector on a thread and runtime of its own (with
-//! connections of its own on Postgres), under one shutdown signal.
+//! connections of its own on Postgres), and the purge of expired idempotency keys, under one
+//! shutdown signal.
 
 mod databases;
+mod idempotency_purge;
 mod readiness;
 
 pub use databases::Databases;
@@ -36,6 +38,8 @@ pub struct Application {
     listener: TcpListener,
     state: HttpState,
     projector: Projector,
+    /// For the purge of expired idempotency keys.
+    commands: CommandService,
 }
 
 impl Application {
@@ -84,8 +88,9 @@ impl Application {
             users: users.clone(),
             organizations: organizations.clone(),
         };
+        let commands = CommandService::new(databases.command.writes.clone(), committed.clone());
         let services = Services {
-            commands: CommandService::new(databases.command.writes.clone(), committed.clone()),
+            commands: commands.clone(),
             admission: WriteAdmission::new(progress.clone(), config.max_write_ahead),
             changes: changes.clone(),
             users,
@@ -121,6 +126,7 @@ impl Application {
         let limits = RequestLimits {
             max_batch: config.max_batch,
             max_query_bytes: config.max_query_bytes,
+            max_body_bytes: config.max_body_bytes,
             execution_timeout: config.execution_timeout.into(),
             rate_limit_mutations: config.rate_limit_mutations,
             rate_limit_anonymous_reads: config.rate_limit_anonymous_reads,
@@ -141,6 +147,7 @@ impl Application {
             listener,
             state,
             projector,
+            commands,
         })
     }
 
@@ -172,6 +179,10 @@ impl Application {
         // (`rosterql_projector_leader` as it takes the lead) would be lost for good.
         http::prometheus();
         let projector = run_on_its_own_thread(self.projector, wait_for_stop())?;
+        tokio::spawn(idempotency_purge::purge_expired_keys(
+            self.commands,
+            wait_for_stop(),
+        ));
         let grace = wait_for_stop();
         let routes = http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         let server = axum::serve(self.listener, routes).with_graceful_shutdown(wait_for_stop());

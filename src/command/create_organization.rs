@@ -20,7 +20,7 @@ impl Command for CreateOrganization {
         let created =
             Organization::create(Slug::parse(&self.slug)?, Name::parse("name", &self.name)?);
         let organization = Organization::created(Uuid::now_v7(), &created);
-        let (txn, now) = service.begin().await?;
+        let (txn, now) = service.begin(context).await?;
         service
             .insert(
                 txn,

@@ -27,7 +27,7 @@ impl Command for CreateUser {
             self.role,
         );
         let user = User::created(Uuid::now_v7(), self.organization_id, &created);
-        let (txn, now) = service.begin().await?;
+        let (txn, now) = service.begin(context).await?;
         if Organization::load(&txn, self.organization_id)
             .await?
             .is_none()

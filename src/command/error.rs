@@ -16,6 +16,12 @@ pub enum CommandError {
     VersionConflict { expected: i32, actual: i32 },
     #[error("{field} is already taken")]
     AlreadyExists { field: &'static str },
+    #[error("this idempotency key was used with another request")]
+    IdempotencyKeyReused,
+    /// Another attempt with the same idempotency key committed while this one ran; it is
+    /// answered with that attempt's outcome (see [`super::CommandService::execute`]).
+    #[error("another attempt with this idempotency key is running; try again")]
+    IdempotencyKeyTaken,
     #[error("the command database is unavailable")]
     Unavailable(#[source] DbErr),
     #[error("the command failed")]

@@ -13,6 +13,7 @@ mod create_organization;
 mod create_user;
 mod delete_user;
 mod error;
+mod idempotency;
 mod reactivate_user;
 mod rename_organization;
 mod rename_user;
@@ -28,6 +29,7 @@ pub use create_organization::CreateOrganization;
 pub use create_user::CreateUser;
 pub use delete_user::DeleteUser;
 pub use error::CommandError;
+pub use idempotency::IdempotencyClaim;
 pub use reactivate_user::ReactivateUser;
 pub use rename_organization::RenameOrganization;
 pub use rename_user::RenameUser;
@@ -60,10 +62,11 @@ pub struct Target {
     pub expected_version: i32,
 }
 
-/// Who runs a command, recorded with its event.
+/// Who runs a command, recorded with its event, and the idempotency key it runs under.
 #[derive(Debug, Clone, Default)]
 pub struct CommandContext {
     pub metadata: EventMetadata,
+    pub idempotency: Option<IdempotencyClaim>,
 }
 
 /// What an accepted command changed.
@@ -87,12 +90,26 @@ impl CommandService {
         Self { db, committed }
     }
 
-    /// Runs `command` for the caller described by `context`.
+    /// Runs `command` for the caller described by `context`; under an idempotency key that
+    /// already ran, answers its first outcome instead.
     pub async fn execute<C: Command>(
         &self,
         context: &CommandContext,
         command: C,
     ) -> Result<CommandOutcome, CommandError> {
-        command.handle(self, context).await
+        let Some(claim) = &context.idempotency else {
+            return command.handle(self, context).await;
+        };
+        if let Some(first) = self.first_outcome(claim).await? {
+            return Ok(first);
+        }
+        match command.handle(self, context).await {
+            // Another attempt took the key in between, and committed: its outcome stands.
+            Err(CommandError::IdempotencyKeyTaken) => self
+                .first_outcome(claim)
+                .await?
+                .ok_or(CommandError::IdempotencyKeyTaken),
+            result => result,
+        }
     }
 }

@@ -1,20 +1,30 @@
-//! The one transaction every command runs in: load, check the version, decide, save with a
-//! version guard, append the event, commit, then wake the projector.
+//! The one transaction every command runs in: claim its idempotency key (if it has one),
+//! load, check the version, decide, save with a version guard, append the event, record the
+//! outcome under the key, commit, then wake the projector.
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::DatabaseTransaction;
 
-use super::store::{StoredAggregate, events};
+use super::store::{StoredAggregate, events, idempotency};
 use super::{CommandContext, CommandError, CommandOutcome, CommandService, Target};
 use crate::db;
 use crate::domain::DomainError;
 
 impl CommandService {
-    /// Opens a command's transaction and fixes its clock (to the microsecond both databases
-    /// store).
-    pub(super) async fn begin(&self) -> Result<(DatabaseTransaction, DateTime<Utc>), CommandError> {
+    /// Opens a command's transaction, fixes its clock (to the microsecond both databases
+    /// store) and claims the idempotency key of `context`, if it has one.
+    pub(super) async fn begin(
+        &self,
+        context: &CommandContext,
+    ) -> Result<(DatabaseTransaction, DateTime<Utc>), CommandError> {
         let txn = db::begin_write(&self.db).await?;
-        Ok((txn, Utc::now().trunc_subsecs(6)))
+        let now = Utc::now().trunc_subsecs(6);
+        if let Some(claim) = &context.idempotency
+            && !idempotency::claim(&txn, claim, now).await?
+        {
+            return Err(CommandError::IdempotencyKeyTaken);
+        }
+        Ok((txn, now))
     }
 
     /// Stores a new aggregate, created by `event`, on a transaction from [`Self::begin`].
@@ -38,7 +48,7 @@ impl CommandService {
         target: Target,
         decide: impl FnOnce(&A) -> Result<A::Event, DomainError> + Send,
     ) -> Result<CommandOutcome, CommandError> {
-        let (txn, now) = self.begin().await?;
+        let (txn, now) = self.begin(context).await?;
         let mut aggregate = load::<A>(&txn, target).await?;
         let expected = target.expected_version;
         if aggregate.version() != expected {
@@ -79,13 +89,17 @@ impl CommandService {
             now,
         )
         .await?;
-        txn.commit().await?;
-        self.committed.notify_one();
-        Ok(CommandOutcome {
+        let outcome = CommandOutcome {
             aggregate_id: aggregate.id(),
             version: aggregate.version(),
             position,
-        })
+        };
+        if let Some(claim) = &context.idempotency {
+            idempotency::complete(&txn, claim, &outcome).await?;
+        }
+        txn.commit().await?;
+        self.committed.notify_one();
+        Ok(outcome)
     }
 }
 

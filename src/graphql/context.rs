@@ -2,7 +2,7 @@
 
 use super::admission::WriteAdmission;
 use crate::auth::Caller;
-use crate::command::{CommandContext, CommandService};
+use crate::command::{CommandContext, CommandService, IdempotencyClaim};
 use crate::event_log::{EventMetadata, Position};
 use crate::query::{ChangeStream, OrganizationDirectory, ReadProgress, UserDirectory};
 
@@ -25,16 +25,38 @@ pub struct RequestContext {
     /// The position the request's consistency token names (the origin without one): what
     /// it reads reflects at least this.
     pub read_at_least: Position,
+    /// The request's `Idempotency-Key`, if it has one (HTTP only).
+    pub idempotency_key: Option<IdempotencyKey>,
+}
+
+/// An `Idempotency-Key` and the hash of the request body it came with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    pub key: String,
+    pub request_hash: String,
 }
 
 impl RequestContext {
-    /// Who runs a command, as its event records it.
-    pub fn command_context(&self) -> CommandContext {
+    /// Who runs a command for the mutation `field` (its response key), as its event records
+    /// it, and under which idempotency key.
+    pub fn command_context(&self, field: &str) -> CommandContext {
+        let actor = self.caller.sub().map(str::to_owned);
+        let idempotency = self
+            .idempotency_key
+            .as_ref()
+            .zip(actor.clone())
+            .map(|(key, caller)| IdempotencyClaim {
+                caller,
+                key: key.key.clone(),
+                field: field.to_owned(),
+                request_hash: key.request_hash.clone(),
+            });
         CommandContext {
             metadata: EventMetadata {
-                actor: self.caller.sub().map(str::to_owned),
+                actor,
                 request_id: Some(self.request_id.clone()),
             },
+            idempotency,
         }
     }
 }

@@ -28,6 +28,7 @@ pub enum ErrorCode {
     Unauthenticated,
     Forbidden,
     ConsistencyTimeout,
+    IdempotencyKeyReused,
     ServiceUnavailable,
     TooManySubscriptions,
     RateLimited,
@@ -44,6 +45,7 @@ impl ErrorCode {
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::Forbidden => "FORBIDDEN",
             Self::ConsistencyTimeout => "CONSISTENCY_TIMEOUT",
+            Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::TooManySubscriptions => "TOO_MANY_SUBSCRIPTIONS",
             Self::RateLimited => "RATE_LIMITED",
@@ -200,6 +202,12 @@ impl From<&CommandError> for ClientError {
             CommandError::AlreadyExists { field } => {
                 Self::new(ErrorCode::AlreadyExists, error.to_string()).with("field", field)
             }
+            CommandError::IdempotencyKeyReused => {
+                Self::new(ErrorCode::IdempotencyKeyReused, error.to_string())
+            }
+            CommandError::IdempotencyKeyTaken => {
+                Self::new(ErrorCode::ServiceUnavailable, error.to_string())
+            }
             CommandError::Unavailable(ref cause) => Self::unavailable(cause),
             CommandError::Internal(ref cause) => Self::internal(cause),
         }
@@ -241,9 +249,11 @@ impl From<&Refusal> for ClientError {
             Refusal::Unreadable
             | Refusal::UnsupportedMediaType
             | Refusal::NotAcceptable
-            | Refusal::TooLarge
+            | Refusal::TooLarge(_)
             | Refusal::MutationOverGet
             | Refusal::BatchTooLarge(_)
+            | Refusal::BadIdempotencyKey
+            | Refusal::IdempotencyKeyOnBatch
             | Refusal::BadConsistencyToken => {
                 Self::new(ErrorCode::BadUserInput, refusal.to_string())
             }

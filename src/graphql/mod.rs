@@ -21,7 +21,7 @@ mod subscription;
 mod types;
 
 pub use admission::WriteAdmission;
-pub use context::{RequestContext, Services};
+pub use context::{IdempotencyKey, RequestContext, Services};
 pub use error::{ClientError, ErrorCode};
 pub use limits::QueryLimits;
 

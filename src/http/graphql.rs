@@ -1,12 +1,10 @@
 //! GraphQL over HTTP: `POST /graphql` and `GET /graphql`. A request is read (a query
-//! string, or an `application/json` body of at most 1 MiB), checked, run within the
-//! execution timeout and answered in the media type the client accepts.
-
-use std::net::{Ipv4Addr, SocketAddr};
+//! string, or an `application/json` body of at most the configured size), checked, run
+//! within the execution timeout and answered in the media type the client accepts.
 
 use async_graphql::{BatchRequest, BatchResponse, Response as GraphQLResponse};
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::http::request::Parts;
 use axum::response::Response;
@@ -14,7 +12,7 @@ use axum::response::Response;
 use super::negotiation::{MediaType, is_json_body};
 use super::preflight::{Refusal, preflight};
 use super::reply::reply;
-use super::{HttpState, MAX_BODY_BYTES};
+use super::{HttpState, idempotency_key};
 use crate::graphql::ClientError;
 
 pub(super) async fn handle(State(state): State<HttpState>, request: Request) -> Response {
@@ -22,17 +20,12 @@ pub(super) async fn handle(State(state): State<HttpState>, request: Request) -> 
     let Some(media) = MediaType::negotiate(&parts.headers) else {
         return Refusal::NotAcceptable.reply(MediaType::GraphQLResponseJson);
     };
-    let mut batch = match read(&parts, body).await {
-        Ok(batch) => batch,
+    let (mut batch, body_hash) = match read(&parts, body, state.max_body_bytes).await {
+        Ok(read) => read,
         Err(refusal) => return refusal.reply(media),
     };
     state.documents.attach(&mut batch);
-    let address = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(Ipv4Addr::UNSPECIFIED.into(), |ConnectInfo(peer)| peer.ip());
-    let preflight = preflight(&state, &parts.method, &parts.headers, address, &mut batch);
-    let context = match preflight.await {
+    let context = match preflight(&state, &parts, &mut batch, body_hash).await {
         Ok(context) => context,
         Err(refusal) => return refusal.reply(media),
     };
@@ -53,10 +46,16 @@ pub(super) async fn handle(State(state): State<HttpState>, request: Request) -> 
     reply(media, &response)
 }
 
-/// The GraphQL request in the query string (GET) or the body (POST). The limit on the body
-/// is applied here rather than by a layer, so that an oversized body gets a GraphQL error
-/// like every other refusal, whether or not it announced its length.
-async fn read(parts: &Parts, body: Body) -> Result<BatchRequest, Refusal> {
+/// The GraphQL request in the query string (GET) or the body (POST), with the body's hash
+/// when an idempotency key comes with it. The limit on the body is applied here rather than
+/// by a layer, so that an oversized body gets a GraphQL error like every other refusal,
+/// whether or not it announced its length.
+async fn read(
+    parts: &Parts,
+    body: Body,
+    max_bytes: usize,
+) -> Result<(BatchRequest, Option<String>), Refusal> {
+    let mut body_hash = None;
     let batch: BatchRequest = if parts.method == Method::GET {
         let query = parts.uri.query().unwrap_or_default();
         async_graphql::http::parse_query_string(query)?.into()
@@ -64,7 +63,12 @@ async fn read(parts: &Parts, body: Body) -> Result<BatchRequest, Refusal> {
         if !is_json_body(&parts.headers) {
             return Err(Refusal::UnsupportedMediaType);
         }
-        let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await?;
+        let body = axum::body::to_bytes(body, max_bytes)
+            .await
+            .map_err(|error| Refusal::unread_body(error, max_bytes))?;
+        if idempotency_key::present(&parts.headers) {
+            body_hash = Some(idempotency_key::body_hash(&body));
+        }
         serde_json::from_slice(&body).map_err(|error| {
             tracing::debug!(%error, "unreadable GraphQL request");
             Refusal::Unreadable
@@ -74,7 +78,7 @@ async fn read(parts: &Parts, body: Body) -> Result<BatchRequest, Refusal> {
     if batch.iter().any(|request| request.query.is_empty()) {
         return Err(Refusal::Unreadable);
     }
-    Ok(batch)
+    Ok((batch, body_hash))
 }
 
 /// The answer to a request that ran out of time: one error per operation it held (None: a

@@ -8,8 +8,10 @@ mod documents;
 mod graphiql;
 mod graphql;
 mod health;
+mod idempotency_key;
 mod metrics;
 mod negotiation;
+mod operation_type;
 mod preflight;
 mod rate_limits;
 mod reply;
@@ -38,9 +40,6 @@ use crate::config::WebSocketConfig;
 use crate::graphql::RosterSchema;
 use crate::query::ReadProgress;
 
-/// The largest GraphQL request body read (1 MiB); a larger one gets 413.
-const MAX_BODY_BYTES: usize = 1024 * 1024;
-
 /// What the handlers share: one allocation, so handing it to a handler costs a reference
 /// count, not a copy of the token keys and services.
 #[derive(Clone)]
@@ -56,6 +55,7 @@ pub struct Shared {
     websockets: WebSockets,
     rate_limits: Arc<RateLimits>,
     max_batch: usize,
+    max_body_bytes: usize,
     execution_timeout: Duration,
 }
 
@@ -64,6 +64,8 @@ pub struct Shared {
 pub struct RequestLimits {
     /// The most operations in a batch.
     pub max_batch: usize,
+    /// The largest request body (and WebSocket message) read; a larger one gets 413.
+    pub max_body_bytes: usize,
     /// The most bytes of one operation's query text (longer ones are not parsed here).
     pub max_query_bytes: usize,
     /// How long a request may run.
@@ -90,6 +92,7 @@ impl HttpState {
             readiness,
             documents: Documents::new(limits.max_query_bytes),
             max_batch: limits.max_batch,
+            max_body_bytes: limits.max_body_bytes,
             execution_timeout: limits.execution_timeout,
             websockets: WebSockets::new(websocket),
             rate_limits: RateLimits::new(

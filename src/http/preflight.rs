@@ -1,19 +1,23 @@
 //! What every GraphQL request over HTTP is checked for before it runs: its method, its
-//! batch size, its bearer token, its caller's budget and its consistency token. A request comes out as the
+//! batch size, its bearer token, its caller's budget, its idempotency key and its
+//! consistency token. A request comes out as the
 //! [`RequestContext`] its resolvers see, or as a [`Refusal`], answered here.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use async_graphql::{BatchRequest, ParseRequestError};
+use axum::extract::ConnectInfo;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use http_body_util::LengthLimitError;
 use uuid::Uuid;
 
+use super::HttpState;
+use super::idempotency_key::idempotency_key;
 use super::negotiation::MediaType;
 use super::rate_limits::{Limited, Operations};
 use super::reply::reply_with;
-use super::{HttpState, MAX_BODY_BYTES};
 use crate::auth::AuthError;
 use crate::event_log::Position;
 use crate::graphql::{ClientError, ErrorCode, RequestContext};
@@ -39,8 +43,8 @@ pub enum Refusal {
         "GraphQL responses are application/graphql-response+json or application/json, in UTF-8"
     )]
     NotAcceptable,
-    #[error("the request body is larger than {MAX_BODY_BYTES} bytes")]
-    TooLarge,
+    #[error("the request body is larger than {0} bytes")]
+    TooLarge(usize),
     #[error("mutations must be sent with POST")]
     MutationOverGet,
     #[error("a batch may hold at most {0} operations")]
@@ -53,6 +57,10 @@ pub enum Refusal {
         retry_after_seconds(.0)
     )]
     RateLimited(Limited),
+    #[error("Idempotency-Key must be 1 to 255 visible ASCII characters")]
+    BadIdempotencyKey,
+    #[error("an Idempotency-Key applies to a single request, not to a batch")]
+    IdempotencyKeyOnBatch,
     #[error("X-Consistency-Token is not a consistency token")]
     BadConsistencyToken,
     #[error(transparent)]
@@ -67,11 +75,11 @@ impl From<ParseRequestError> for Refusal {
     }
 }
 
-/// Why a body could not be read whole: too large, or cut off.
-impl From<axum::Error> for Refusal {
-    fn from(error: axum::Error) -> Self {
+impl Refusal {
+    /// Why a body could not be read whole: larger than `limit`, or cut off.
+    pub(super) fn unread_body(error: axum::Error, limit: usize) -> Self {
         if error.into_inner().is::<LengthLimitError>() {
-            Self::TooLarge
+            Self::TooLarge(limit)
         } else {
             Self::Unreadable
         }
@@ -84,9 +92,12 @@ impl Refusal {
             Self::Unreadable => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
-            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MutationOverGet => StatusCode::METHOD_NOT_ALLOWED,
-            Self::BatchTooLarge(_) | Self::BadConsistencyToken => StatusCode::BAD_REQUEST,
+            Self::BatchTooLarge(_)
+            | Self::BadIdempotencyKey
+            | Self::IdempotencyKeyOnBatch
+            | Self::BadConsistencyToken => StatusCode::BAD_REQUEST,
             Self::BadToken(_) => StatusCode::UNAUTHORIZED,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::ReadSideBehind(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -125,17 +136,17 @@ pub fn retry_after_seconds(limited: &Limited) -> u64 {
     limited.retry_after.as_secs_f64().ceil().max(1.0) as u64
 }
 
-/// Checks `request` from `address` and, when it may run, waits for the read side its
-/// consistency token names; returns who is asking.
+/// Checks `request`, sent with `parts` and a body hashing to `body_hash`, and, when it may
+/// run, waits for the read side its consistency token names; returns who is asking.
 pub(super) async fn preflight(
     state: &HttpState,
-    method: &Method,
-    headers: &HeaderMap,
-    address: IpAddr,
+    parts: &Parts,
     request: &mut BatchRequest,
+    body_hash: Option<String>,
 ) -> Result<RequestContext, Refusal> {
+    let headers = &parts.headers;
     let operations = Operations::of(request.iter_mut());
-    if method == Method::GET && operations.mutations > 0 {
+    if parts.method == Method::GET && operations.mutations > 0 {
         return Err(Refusal::MutationOverGet);
     }
     if let BatchRequest::Batch(requests) = request
@@ -152,8 +163,9 @@ pub(super) async fn preflight(
         .map_err(Refusal::BadToken)?;
     state
         .rate_limits
-        .take(&caller, address, operations)
+        .take(&caller, client_address(parts), operations)
         .map_err(Refusal::RateLimited)?;
+    let idempotency_key = idempotency_key(headers, body_hash, request)?;
     let mut read_at_least = Position::ORIGIN;
     if let Some(token) = headers.get(CONSISTENCY_TOKEN) {
         read_at_least = token
@@ -171,7 +183,16 @@ pub(super) async fn preflight(
         caller,
         request_id: request_id(headers),
         read_at_least,
+        idempotency_key,
     })
+}
+
+/// The client's address (unspecified when the router is served without it).
+fn client_address(parts: &Parts) -> IpAddr {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(Ipv4Addr::UNSPECIFIED.into(), |ConnectInfo(peer)| peer.ip())
 }
 
 fn request_id(headers: &HeaderMap) -> String {

@@ -19,6 +19,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::caller_key::CallerKey;
+use super::operation_type::selects;
 use crate::auth::Caller;
 use crate::graphql::MAX_BATCH;
 
@@ -143,7 +144,7 @@ impl Operations {
     /// parse is a read: it will run nothing).
     pub(super) fn of<'a>(requests: impl Iterator<Item = &'a mut Request>) -> Self {
         requests.fold(Self::default(), |mut operations, request| {
-            if runs_a_mutation(request) {
+            if selects(request, OperationType::Mutation) {
                 operations.mutations += 1;
             } else {
                 operations.reads += 1;
@@ -151,22 +152,6 @@ impl Operations {
             operations
         })
     }
-}
-
-/// True when `request` would run a mutation.
-fn runs_a_mutation(request: &mut Request) -> bool {
-    let wanted = request.operation_name.clone();
-    let Ok(document) = request.parsed_query() else {
-        return false;
-    };
-    document.operations.iter().any(|(name, operation)| {
-        let selected = match (&wanted, name) {
-            (Some(wanted), Some(name)) => wanted == name.as_str(),
-            (Some(_), None) => false,
-            (None, _) => true,
-        };
-        selected && operation.node.ty == OperationType::Mutation
-    })
 }
 
 /// Every caller's budgets on this instance.

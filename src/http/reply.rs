@@ -84,7 +84,8 @@ fn status_of(response: &GraphQLResponse) -> StatusCode {
             ErrorCode::BadUserInput
             | ErrorCode::NotFound
             | ErrorCode::VersionConflict
-            | ErrorCode::AlreadyExists,
+            | ErrorCode::AlreadyExists
+            | ErrorCode::IdempotencyKeyReused,
         )
         | None => StatusCode::BAD_REQUEST,
     }

@@ -6,6 +6,7 @@
 //! can collide with are known here by name.
 
 pub(in crate::command) mod events;
+pub(in crate::command) mod idempotency;
 mod organizations;
 mod users;
 

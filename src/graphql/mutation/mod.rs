@@ -59,9 +59,10 @@ where
 async fn run<I: CommandInput>(ctx: &Context<'_>, input: I) -> Result<CommandOutcome, ClientError> {
     caller(ctx).require_admin()?;
     let command = input.into_command()?;
+    let field = ctx.field();
     let context = ctx
         .data_opt::<RequestContext>()
-        .map(RequestContext::command_context)
+        .map(|request| request.command_context(field.alias().unwrap_or(field.name())))
         .unwrap_or_default();
     let services = ctx
         .data::<Services>()

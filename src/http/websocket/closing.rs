@@ -1,6 +1,6 @@
 //! Why the server closes a `graphql-transport-ws` socket: the protocol's close codes
-//! (4400, 4401, 4403, 4408, 4409, 4429) and 1013 for what the client may retry later,
-//! each with a reason that fits a close frame.
+//! (4400, 4401, 4403, 4408, 4409, 4429), 1009 for a message too big to read and 1013 for
+//! what the client may retry later, each with a reason that fits a close frame.
 
 use std::time::Duration;
 
@@ -71,6 +71,11 @@ impl Closing {
     /// 4429: a second `connection_init`.
     pub(super) fn second_init() -> Self {
         Self::new(4429, "Too many initialisation requests")
+    }
+
+    /// 1009 (message too big): a message larger than the server reads.
+    pub(super) fn too_big(most: usize) -> Self {
+        Self::new(1009, format!("a message may be at most {most} bytes"))
     }
 
     /// 1013 (try again later): the caller already holds as many sockets as it may.

@@ -146,6 +146,7 @@ pub(super) async fn serve(socket: WebSocket, state: HttpState, _place: Place) {
             caller,
             request_id: Uuid::now_v7().to_string(),
             read_at_least: Position::ORIGIN,
+            idempotency_key: None,
         });
         Ok(data)
     });

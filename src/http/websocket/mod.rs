@@ -26,8 +26,8 @@ use chrono::Utc;
 use serde_json::{Map, Value};
 
 use self::callers::Callers;
+use super::HttpState;
 use super::caller_key::CallerKey;
-use super::{HttpState, MAX_BODY_BYTES};
 use crate::auth::{AuthError, Caller, TokenKeys};
 use crate::config::WebSocketConfig;
 
@@ -67,7 +67,7 @@ pub(super) async fn upgrade(
     };
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .max_message_size(MAX_BODY_BYTES)
+        .max_message_size(state.max_body_bytes)
         .on_upgrade(move |socket| async move {
             let open = metrics::gauge!("rosterql_websocket_connections");
             open.increment(1.0);

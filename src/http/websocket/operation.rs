@@ -2,7 +2,8 @@
 //! reach the socket through a queue of bounded size: when the queue stays full for the send
 //! timeout, the listener is too slow to keep up, and the task reports it instead of holding
 //! more. A subscription that merely lags behind the change feed catches up from the event
-//! log, so nothing waits in memory beyond the queue.
+//! log, so nothing waits in memory beyond the queue. A query or mutation has the execution
+//! timeout for its one result, as over HTTP; a subscription runs as long as it is wanted.
 
 use std::future::ready;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::task::AbortOnDropHandle;
 
 use super::messages::ServerMessage;
-use crate::graphql::RosterSchema;
+use crate::graphql::{ClientError, RosterSchema};
 
 /// An operation's `next` messages, then `None` once it has ended.
 pub(super) type Results = BoxStream<'static, Option<String>>;
@@ -29,6 +30,9 @@ pub(super) type TooSlow = mpsc::UnboundedSender<String>;
 pub(super) struct Running {
     _task: AbortOnDropHandle<()>,
 }
+
+/// How long a query or mutation may take for its one result (None: a subscription).
+pub(super) type Deadline = Option<Duration>;
 
 /// How an operation's results are queued.
 #[derive(Clone, Copy)]
@@ -43,11 +47,15 @@ pub(super) fn start(
     id: String,
     request: Request,
     session: Arc<Data>,
+    deadline: Deadline,
     queueing: Queueing,
     too_slow: TooSlow,
 ) -> (Running, Results) {
     let (queue, taken) = mpsc::channel(queueing.capacity);
-    let responses = schema.execute_stream_with_session_data(request, session);
+    let mut responses = schema.execute_stream_with_session_data(request, session);
+    if let Some(limit) = deadline {
+        responses = within(limit, responses);
+    }
     let task = tokio::spawn(produce(id, responses, queue, queueing.timeout, too_slow));
     let results = ReceiverStream::new(taken)
         .map(Some)
@@ -59,6 +67,27 @@ pub(super) fn start(
         },
         results,
     )
+}
+
+/// The one response of a query or mutation, or a `SERVICE_UNAVAILABLE` error once `limit`
+/// has passed without it.
+fn within(
+    limit: Duration,
+    mut responses: BoxStream<'static, Response>,
+) -> BoxStream<'static, Response> {
+    stream::once(async move {
+        match tokio::time::timeout(limit, responses.next()).await {
+            Ok(response) => response,
+            Err(_) => {
+                let limit_text = humantime::format_duration(limit);
+                tracing::warn!(limit = %limit_text, "a WebSocket operation ran out of time");
+                let error = ClientError::timed_out(limit).into_server_error();
+                Some(Response::from_errors(vec![error]))
+            }
+        }
+    })
+    .filter_map(ready)
+    .boxed()
 }
 
 async fn produce(

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::Data;
+use async_graphql::parser::types::OperationType;
 use axum::extract::ws::{Message, WebSocket};
 
 use futures_util::stream::{SplitSink, SplitStream};
@@ -32,6 +33,7 @@ use crate::config::WebSocketConfig;
 use crate::event_log::Position;
 use crate::graphql::{ClientError, RequestContext};
 use crate::http::caller_key::CallerKey;
+use crate::http::operation_type::selects;
 use crate::http::rate_limits::Operations;
 use crate::http::{HttpState, Refusal};
 
@@ -61,6 +63,17 @@ pub(super) async fn serve(socket: WebSocket, state: HttpState, place: Place, add
             let _ = timeout(CLOSE_GRACE, connection.sink.close()).await;
         }
     }
+}
+
+/// Whether reading a frame failed because the message is larger than the server reads.
+fn too_big(error: &axum::Error) -> bool {
+    let error: &(dyn std::error::Error + 'static) = error;
+    std::iter::successors(Some(error), |error| error.source()).any(|error| {
+        matches!(
+            error.downcast_ref::<tungstenite::Error>(),
+            Some(tungstenite::Error::Capacity(_))
+        )
+    })
 }
 
 /// Why a connection ends.
@@ -118,6 +131,9 @@ impl Connection {
                     Some(Ok(Message::Text(text))) => self.receive(text.as_str().as_bytes()).await,
                     Some(Ok(Message::Binary(bytes))) => self.receive(&bytes).await,
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
+                    Some(Err(error)) if too_big(&error) => {
+                        Err(Closing::too_big(self.state.max_body_bytes).into())
+                    }
                     Some(Ok(Message::Close(_)) | Err(_)) | None => Err(Ending::Gone),
                 },
                 () = &mut init_deadline, if !acknowledged => Err(Closing::init_timeout().into()),
@@ -180,6 +196,7 @@ impl Connection {
             caller: caller.clone(),
             request_id: Uuid::now_v7().to_string(),
             read_at_least: Position::ORIGIN,
+            idempotency_key: None,
         });
         self.session = Some(Session {
             caller,
@@ -203,6 +220,8 @@ impl Connection {
         }
         let mut request = operation.into_request();
         let operations = Operations::of(std::iter::once(&mut request));
+        let deadline = (!selects(&mut request, OperationType::Subscription))
+            .then_some(self.state.execution_timeout);
         let budgets = &self.state.rate_limits;
         if let Err(limited) = budgets.take(&session.caller, self.address, operations) {
             let refusal = ClientError::from(&Refusal::RateLimited(limited));
@@ -217,6 +236,7 @@ impl Connection {
             id.clone(),
             request,
             session.data.clone(),
+            deadline,
             queueing,
             self.too_slow.clone(),
         );

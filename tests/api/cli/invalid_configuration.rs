@@ -59,6 +59,8 @@ fn zero_or_absurd_sizes_and_intervals_are_refused_at_start() {
         ("ROSTERQL_WS_SEND_TIMEOUT", "1day"),
         ("ROSTERQL_MAX_BATCH", "0"),
         ("ROSTERQL_MAX_BATCH", "11"),
+        ("ROSTERQL_MAX_BODY_BYTES", "1023"),
+        ("ROSTERQL_MAX_BODY_BYTES", "67108865"),
         ("ROSTERQL_MAX_QUERY_BYTES", "0"),
         ("ROSTERQL_MAX_QUERY_BYTES", "1048577"),
         ("ROSTERQL_MAX_DEPTH", "0"),

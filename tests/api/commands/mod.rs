@@ -1,11 +1,12 @@
 //! Every mutation of the contract through the real server: what an accepted command
 //! changes (its version, its payload, the read side), every way a command is refused, hostile and
-//! unusual text, and commands racing each other.
+//! unusual text, commands racing each other, and idempotent retries.
 
 use libtest_mimic::Trial;
 
 mod concurrency;
 mod helpers;
+mod idempotency;
 mod organizations;
 mod refusals;
 mod text;
@@ -18,6 +19,7 @@ pub(crate) fn trials() -> Vec<Trial> {
         refusals::trials(),
         text::trials(),
         concurrency::trials(),
+        idempotency::trials(),
     ]
     .into_iter()
     .flatten()

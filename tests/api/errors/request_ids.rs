@@ -100,16 +100,8 @@ async fn a_failed_read_is_internal_with_the_request_id_its_log_line_names(databa
 async fn an_unreachable_database_is_unavailable_with_the_request_id_its_log_line_names(
     database: TestDatabase,
 ) {
-    let url = database.url.clone();
     let app = TestApp::spawn_process(database, &[]).await;
-    let (server, name) = url.rsplit_once('/').expect("a database URL");
-    let admin = Database::connect(format!("{server}/postgres"))
-        .await
-        .expect("the admin database");
-    admin
-        .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .await
-        .expect("the database drops");
+    app.database().drop_now().await;
 
     assert_every_request_id_is_named(&app, "SERVICE_UNAVAILABLE", "database unavailable").await;
 }

@@ -1,5 +1,6 @@
-//! Request bodies over 1 MiB are refused with 413 and a GraphQL error, whether the client
-//! announced the length or streamed the body in chunks.
+//! Request bodies over 1 MiB (or the configured limit) are refused with 413 and a GraphQL
+//! error, whether the client announced the length or streamed the body in chunks; so are
+//! WebSocket messages over it, with 1009.
 
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::{TestApp, on_both_databases};
+use crate::support::{Backend, TestApp, TestDatabase, WsClient, on_both_databases};
 
 const MIB: usize = 1024 * 1024;
 const WAIT: Duration = Duration::from_secs(15);
@@ -120,9 +121,39 @@ async fn a_chunked_body_over_one_mib_is_a_413_graphql_error(app: TestApp) {
     );
 }
 
+async fn the_binary_takes_its_body_limit_from_the_environment(database: TestDatabase) {
+    let app = TestApp::spawn_process(database, &[("ROSTERQL_MAX_BODY_BYTES", "4096")]).await;
+    let (status, text) = app.post_raw("application/json", request_of(4096)).await;
+    assert_eq!(status, 413, "{text}");
+    let answer: Value = serde_json::from_str(&text).expect("a JSON body");
+    assert_graphql_error(&answer);
+    assert!(
+        answer["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("4096")),
+        "{answer}"
+    );
+    let (status, text) = app.post_raw("application/json", request_of(3000)).await;
+    assert_eq!(status, 200, "{text}");
+
+    let mut client = WsClient::connect(&app, None).await;
+    let query = format!("{{ readModel {{ position }} }} #{}", "x".repeat(4096));
+    client.subscribe("1", &query, json!({})).await;
+    let (code, _) = client.close_frame().await;
+    assert_eq!(
+        code, 1009,
+        "a message over the limit closes the socket as too big"
+    );
+}
+
 pub(super) fn trials() -> Vec<Trial> {
-    on_both_databases!(
+    let mut trials = on_both_databases!(
         a_body_over_one_mib_with_its_length_is_a_413_graphql_error,
         a_chunked_body_over_one_mib_is_a_413_graphql_error,
-    )
+    );
+    trials.extend(crate::support::harness::on_backends!(
+        [Backend::Sqlite];
+        the_binary_takes_its_body_limit_from_the_environment,
+    ));
+    trials
 }

@@ -65,96 +65,67 @@ async fn spawn(database: TestDatabase, configure: impl FnOnce(&mut Config)) -> T
     TestApp::spawn_on(database, configure).await
 }
 
+/// A mutation of `fields`.
+fn mutation(fields: &[String]) -> String {
+    format!("mutation {{ {} }}", fields.join(" "))
+}
+
+/// `within` runs and creates the organizations it names; `past` is refused for `limit` and
+/// creates none of the organizations it names.
+async fn at_the_limit_and_past_it(
+    app: &TestApp,
+    within: (&str, &[&str]),
+    past: (&str, &[&str]),
+    limit: &str,
+) {
+    accepted(app, within.0).await;
+    refused(app, past.0, limit).await;
+    let slugs = [within.1, past.1].concat();
+    let expected: Vec<bool> = slugs.iter().map(|slug| within.1.contains(slug)).collect();
+    assert_eq!(created(app, &slugs).await, expected, "{slugs:?}");
+}
+
 async fn aliases_up_to_the_limit_run_and_one_more_is_refused_unwritten(database: TestDatabase) {
     let app = spawn(database, |config| config.max_aliases = 2).await;
-    accepted(
-        &app,
-        &format!(
-            "mutation {{ {} {} }}",
-            create("a", "a1", "version"),
-            create("b", "b1", "version")
-        ),
-    )
-    .await;
-    refused(
-        &app,
-        &format!(
-            "mutation {{ {} {} {} }}",
-            create("a", "a2", "version"),
-            create("b", "b2", "version"),
-            create("c", "c2", "version")
-        ),
-        "aliases",
-    )
-    .await;
-    assert_eq!(
-        created(&app, &["a1", "b1", "a2", "b2", "c2"]).await,
-        [true, true, false, false, false]
-    );
+    let two = mutation(&[create("a", "a1", "version"), create("b", "b1", "version")]);
+    let three = mutation(&[
+        create("a", "a2", "version"),
+        create("b", "b2", "version"),
+        create("c", "c2", "version"),
+    ]);
+    let past = (three.as_str(), ["a2", "b2", "c2"].as_slice());
+    at_the_limit_and_past_it(&app, (&two, &["a1", "b1"]), past, "aliases").await;
 }
 
 async fn root_fields_up_to_the_limit_run_and_one_more_is_refused_unwritten(database: TestDatabase) {
     let app = spawn(database, |config| config.max_root_fields = 2).await;
-    accepted(
-        &app,
-        &format!(
-            "mutation {{ {} {} }}",
-            create("a", "a1", "version"),
-            create("b", "b1", "version")
-        ),
-    )
-    .await;
+    let two = mutation(&[create("a", "a1", "version"), create("b", "b1", "version")]);
     // Through a fragment too: three root fields in all.
-    refused(
-        &app,
-        &format!(
-            "mutation {{ {} ...More }} fragment More on Mutation {{ {} {} }}",
-            create("a", "a2", "version"),
-            create("b", "b2", "version"),
-            create("c", "c2", "version")
-        ),
-        "rootFields",
-    )
-    .await;
-    assert_eq!(
-        created(&app, &["a1", "b1", "a2", "b2", "c2"]).await,
-        [true, true, false, false, false]
+    let three = format!(
+        "mutation {{ {} ...More }} fragment More on Mutation {{ {} {} }}",
+        create("a", "a2", "version"),
+        create("b", "b2", "version"),
+        create("c", "c2", "version")
     );
+    let past = (three.as_str(), ["a2", "b2", "c2"].as_slice());
+    at_the_limit_and_past_it(&app, (&two, &["a1", "b1"]), past, "rootFields").await;
 }
 
 async fn directives_up_to_the_limit_run_and_one_more_is_refused_unwritten(database: TestDatabase) {
     let app = spawn(database, |config| config.max_directives = 1).await;
-    accepted(
-        &app,
-        &format!(
-            "mutation {{ {} }}",
-            create("a", "a1", "version @include(if: true)")
-        ),
-    )
-    .await;
-    refused(
-        &app,
-        &format!(
-            "mutation {{ {} }}",
-            create("a", "a2", "version @include(if: true) @skip(if: false)")
-        ),
-        "directives",
-    )
-    .await;
-    assert_eq!(created(&app, &["a1", "a2"]).await, [true, false]);
+    let one = mutation(&[create("a", "a1", "version @include(if: true)")]);
+    let two = mutation(&[create(
+        "a",
+        "a2",
+        "version @include(if: true) @skip(if: false)",
+    )]);
+    at_the_limit_and_past_it(&app, (&one, &["a1"]), (&two, &["a2"]), "directives").await;
 }
 
 async fn depth_up_to_the_limit_runs_and_one_more_is_refused_unwritten(database: TestDatabase) {
     let app = spawn(database, |config| config.max_depth = 3).await;
     // createOrganization › organization › id: depth 3.
-    accepted(
-        &app,
-        &format!(
-            "mutation {{ {} }}",
-            create("a", "a1", "organization { id }")
-        ),
-    )
-    .await;
+    accepted(&app, &mutation(&[create("a", "a1", "organization { id }")])).await;
     let organization = created(&app, &["a1"]).await;
     assert_eq!(organization, [true]);
     // createUser › user › organization › id: depth 4.
@@ -179,25 +150,14 @@ async fn complexity_up_to_the_limit_runs_and_one_more_is_refused_unwritten(datab
     // Four, so that `readModel { lagEvents position headPosition }` (settling) runs too.
     let app = spawn(database, |config| config.max_complexity = 4).await;
     // createOrganization (1) › organizationId, version, consistencyToken (1 each): 4.
-    accepted(
-        &app,
-        &format!(
-            "mutation {{ {} }}",
-            create("a", "a1", "organizationId version consistencyToken")
-        ),
-    )
-    .await;
+    let four = mutation(&[create("a", "a1", "organizationId version consistencyToken")]);
     // … › organization (1) › id (1): 6.
-    refused(
-        &app,
-        &format!(
-            "mutation {{ {} }}",
-            create("a", "a2", "organizationId version organization { id }")
-        ),
-        "complexity",
-    )
-    .await;
-    assert_eq!(created(&app, &["a1", "a2"]).await, [true, false]);
+    let six = mutation(&[create(
+        "a",
+        "a2",
+        "organizationId version organization { id }",
+    )]);
+    at_the_limit_and_past_it(&app, (&four, &["a1"]), (&six, &["a2"]), "complexity").await;
 }
 
 async fn a_connection_costs_its_page_size_times_its_children(database: TestDatabase) {
@@ -238,16 +198,15 @@ async fn a_query_up_to_its_size_limit_runs_and_a_longer_one_is_refused_unwritten
     let app = spawn(database, |config| config.max_query_bytes = LIMIT).await;
     // A mutation padded with a comment to `size` bytes.
     let padded = |slug: &str, size: usize| {
-        let document = format!("mutation {{ {} }}\n#", create("a", slug, "version"));
+        let document = mutation(&[create("a", slug, "version")]) + "\n#";
         let padding =
             "é".repeat((size - document.len()) / 2) + &"#".repeat((size - document.len()) % 2);
         let document = document + &padding;
         assert_eq!(document.len(), size, "bytes, not characters");
         document
     };
-    accepted(&app, &padded("a1", LIMIT)).await;
-    refused(&app, &padded("a2", LIMIT + 1), "size").await;
-    assert_eq!(created(&app, &["a1", "a2"]).await, [true, false]);
+    let (within, past) = (padded("a1", LIMIT), padded("a2", LIMIT + 1));
+    at_the_limit_and_past_it(&app, (&within, &["a1"]), (&past, &["a2"]), "size").await;
 }
 
 async fn a_batch_up_to_the_configured_limit_runs_and_a_longer_one_is_refused_unwritten(
@@ -258,7 +217,7 @@ async fn a_batch_up_to_the_configured_limit_runs_and_a_longer_one_is_refused_unw
         Value::Array(
             slugs
                 .iter()
-                .map(|slug| json!({ "query": format!("mutation {{ {} }}", create("a", slug, "version")) }))
+                .map(|slug| json!({ "query": mutation(&[create("a", slug, "version")]) }))
                 .collect(),
         )
     };

@@ -128,10 +128,7 @@ async fn operations_over_websocket_draw_on_the_same_budgets(database: TestDataba
     let mut anonymous = WsClient::connect(&app, None).await;
     for n in 0..10 {
         anonymous.subscribe(&n.to_string(), READ, json!({})).await;
-        assert_eq!(
-            anonymous.next_data().await["data"]["organizations"]["totalCount"],
-            10
-        );
+        assert_no_errors(&anonymous.next_data().await);
         let complete = anonymous.receive().await.expect("its end");
         assert_eq!(complete["type"], "complete", "{complete}");
     }

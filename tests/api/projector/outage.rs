@@ -3,7 +3,6 @@
 //! from under a running server (a SQLite file stays readable while it is open).
 
 use libtest_mimic::Trial;
-use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
 use crate::support::{TestApp, error_code, on_postgres};
@@ -12,15 +11,7 @@ async fn a_dropped_database_makes_the_server_unready_and_requests_unavailable(ap
     let (organization_id, user) = app.organization_with_user().await;
     assert_eq!(app.readiness().await, (200, json!({ "status": "ready" })));
 
-    let url = app.database().url.clone();
-    let (server, name) = url.rsplit_once('/').expect("a database URL");
-    let admin = Database::connect(format!("{server}/postgres"))
-        .await
-        .expect("the admin database");
-    admin
-        .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .await
-        .expect("the database drops");
+    app.database().drop_now().await;
 
     let (status, body) = app.readiness().await;
     assert_eq!(status, 503, "{body}");

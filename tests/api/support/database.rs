@@ -66,6 +66,19 @@ impl TestDatabase {
         self.backend
     }
 
+    /// Drops this Postgres database now, from under the server that runs on it (a database
+    /// that goes away).
+    pub(crate) async fn drop_now(&self) {
+        let name = self.postgres_name.as_ref().expect("a Postgres database");
+        let admin = Database::connect(postgres_admin_url())
+            .await
+            .expect("the admin database");
+        admin
+            .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .await
+            .expect("the database drops");
+    }
+
     /// A command side of its own on this database, as another process would have: its
     /// commits reach a running server's projector only through polling.
     pub(crate) async fn command_service(&self) -> CommandService {
