@@ -48,6 +48,14 @@ pub enum Command {
     /// Rebuild every read table from the event log, then swap it in (running instances on
     /// Postgres drop their caches; on SQLite stop the server first).
     RebuildProjections,
+    /// Compare every read row with the event log, print each difference and exit 1 when
+    /// any (0 when none, 3 when it could not verify); runs beside a live service.
+    VerifyProjections {
+        /// Rewrite the differing rows (every instance on Postgres drops its cache), then
+        /// exit 0.
+        #[arg(long)]
+        repair: bool,
+    },
     /// Fill the database through the command side.
     Seed {
         #[arg(long, default_value_t = 3)]

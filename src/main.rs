@@ -84,6 +84,9 @@ async fn run(
             .context("rebuilding the read tables")?;
             tracing::info!(events = applied, "read tables rebuilt from the event log");
         }
+        Command::VerifyProjections { repair } => {
+            return Ok(verify_projections(&config, repair).await);
+        }
         Command::Seed {
             organizations,
             users,
@@ -147,4 +150,44 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = interrupt.await;
+}
+
+/// `verify-projections`: 0 when the read side is what the log says (or was repaired to
+/// it), 1 when it differs, 3 when it could not be verified.
+async fn verify_projections(config: &Config, repair: bool) -> ExitCode {
+    let verified = async {
+        let databases = Databases::connect(config, None).await?;
+        databases.migrate(config).await?;
+        let log = EventLog::new(databases.command.reads);
+        projector::verify(&log, &databases.read.writes, repair)
+            .await
+            .context("verifying the read tables")
+    };
+    let verification = match verified.await {
+        Ok(verification) => verification,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            return ExitCode::from(3);
+        }
+    };
+    for difference in &verification.differences {
+        println!("{difference}");
+    }
+    let found = verification.differences.len();
+    println!(
+        "{found} difference(s) in {} user and {} organization rows, at position {}{}",
+        verification.users,
+        verification.organizations,
+        verification.position,
+        if repair && found > 0 {
+            "; repaired"
+        } else {
+            ""
+        },
+    );
+    if found == 0 || repair {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

@@ -19,6 +19,7 @@ mod leader;
 mod leadership;
 mod mirror;
 mod notices;
+mod verify;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -40,6 +41,7 @@ use crate::event_log::{EventLog, Position, RecordedEvent, relay_commits};
 pub use checkpoint::{Checkpoint, load as load_checkpoint};
 pub use leadership::{Leadership, Lease, current_leader};
 pub use mirror::Mirror;
+pub use verify::{Difference, DifferenceKind, Verification, verify};
 
 const BATCH_SIZE: u64 = 500;
 /// How soon to look again when an older transaction still holds back newer events.

@@ -1,7 +1,7 @@
 //! The projector and the read side it keeps: read-your-writes with consistency tokens,
 //! commit order on Postgres, restarts, a log the checkpoint does not count in, listeners that fall behind, a database that goes away,
-//! command and read sides on two databases, rebuilding the read side from the log, and
-//! writes that wait for a read side too far behind.
+//! command and read sides on two databases, rebuilding the read side from the log, verifying and
+//! repairing it, and writes that wait for a read side too far behind.
 
 use libtest_mimic::Trial;
 
@@ -14,6 +14,7 @@ mod rebuild;
 mod restart;
 mod slow_listeners;
 mod split_databases;
+mod verify;
 mod write_admission;
 
 pub(super) fn trials() -> Vec<Trial> {
@@ -27,6 +28,7 @@ pub(super) fn trials() -> Vec<Trial> {
         outage::trials(),
         rebuild::trials(),
         split_databases::trials(),
+        verify::trials(),
         write_admission::trials(),
     ]
     .into_iter()

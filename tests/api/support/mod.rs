@@ -23,5 +23,7 @@ pub(crate) use graphql::{
 pub(crate) use harness::{Backend, needs_tool, on_both_databases, on_postgres, without_database};
 pub(crate) use listener::{FollowingListener, ListenerRecord, SeenChange};
 pub(crate) use metrics::counter;
-pub(crate) use process::{refused_at_start, refused_at_start_unsetting, run_rosterql};
+pub(crate) use process::{
+    refused_at_start, refused_at_start_unsetting, rosterql_output, run_rosterql,
+};
 pub(crate) use ws::{Frame, WsClient};

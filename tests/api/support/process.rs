@@ -159,6 +159,21 @@ pub(crate) async fn run_rosterql(
     read_database_url: Option<&str>,
     args: &[&str],
 ) {
+    let output = rosterql_output(database_url, read_database_url, args).await;
+    assert!(
+        output.status.success(),
+        "rosterql {args:?}: exit {:?}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// As [`run_rosterql`], whatever its exit: what it wrote and how it ended.
+pub(crate) async fn rosterql_output(
+    database_url: &str,
+    read_database_url: Option<&str>,
+    args: &[&str],
+) -> std::process::Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_rosterql"));
     for name in CONFIGURATION {
         command.env_remove(name);
@@ -167,16 +182,10 @@ pub(crate) async fn run_rosterql(
     if let Some(read_database_url) = read_database_url {
         command.env("READ_DATABASE_URL", read_database_url);
     }
-    let output = tokio::task::spawn_blocking(move || command.output())
+    tokio::task::spawn_blocking(move || command.output())
         .await
         .expect("the blocking task")
-        .expect("the binary runs");
-    assert!(
-        output.status.success(),
-        "rosterql {args:?}: exit {:?}: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
+        .expect("the binary runs")
 }
 
 /// Runs `rosterql args…` on an in-memory database with the test server's configuration and

@@ -20,7 +20,7 @@ use crate::query::{OrganizationProfile, UserProfile};
 
 /// The rows a batch leaves behind, to be written once each.
 #[derive(Debug, Default, PartialEq)]
-pub(super) struct Writes {
+pub(in crate::query::projector) struct Writes {
     /// Organizations renamed: every member row not in `users` takes the new name (and the
     /// rename's position).
     pub member_renames: Vec<(Uuid, String, Position)>,
@@ -31,7 +31,7 @@ pub(super) struct Writes {
 }
 
 /// The rows a batch touches, as they stand after the events folded so far.
-pub(super) struct Fold {
+pub(in crate::query::projector) struct Fold {
     /// None: deleted by this batch.
     users: HashMap<Uuid, Option<users::Model>>,
     organizations: HashMap<Uuid, organizations::Model>,
@@ -46,7 +46,10 @@ pub(super) struct Fold {
 
 impl Fold {
     /// Starts from the rows the batch's events name, as the read tables hold them.
-    pub(super) fn new(users: Vec<users::Model>, organizations: Vec<organizations::Model>) -> Self {
+    pub(in crate::query::projector) fn new(
+        users: Vec<users::Model>,
+        organizations: Vec<organizations::Model>,
+    ) -> Self {
         Self {
             users: users.into_iter().map(|row| (row.id, Some(row))).collect(),
             organizations: organizations.into_iter().map(|row| (row.id, row)).collect(),
@@ -76,7 +79,10 @@ impl Fold {
         )
     }
 
-    pub(super) fn apply(&mut self, recorded: &RecordedEvent) -> Result<(), DbErr> {
+    pub(in crate::query::projector) fn apply(
+        &mut self,
+        recorded: &RecordedEvent,
+    ) -> Result<(), DbErr> {
         match &recorded.event {
             DomainEvent::Organization(event) => self.apply_organization(recorded, event),
             DomainEvent::User(member) => self.apply_user(recorded, member),
@@ -84,7 +90,7 @@ impl Fold {
     }
 
     /// The rows to write and the effects to have once they are committed.
-    pub(super) fn finish(self) -> Result<(Writes, Effects), DbErr> {
+    pub(in crate::query::projector) fn finish(self) -> Result<(Writes, Effects), DbErr> {
         let mut cache: Vec<CacheUpdate> = self
             .renames
             .keys()

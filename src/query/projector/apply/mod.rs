@@ -4,8 +4,8 @@
 //! ([`fold`]), and the final rows written back in a few statements ([`write`]), so the cost
 //! of a batch hardly grows with its events.
 
-mod fold;
-mod write;
+pub(super) mod fold;
+pub(super) mod write;
 
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
 

@@ -28,7 +28,10 @@ pub(super) async fn load(
     Ok((users, organizations))
 }
 
-pub(super) async fn store(db: &impl ConnectionTrait, writes: Writes) -> Result<(), DbErr> {
+pub(in crate::query::projector) async fn store(
+    db: &impl ConnectionTrait,
+    writes: Writes,
+) -> Result<(), DbErr> {
     for (organization_id, name, position) in writes.member_renames {
         users::Entity::update_many()
             .col_expr(users::Column::OrganizationName, Expr::value(name))
