@@ -163,6 +163,7 @@ async fn fold_up_to(log: &EventLog, position: Position) -> Result<Writes, DbErr>
         for event in &events {
             fold.apply(event)?;
         }
+        fold.forget_changes();
     }
     Ok(fold.finish()?.0)
 }

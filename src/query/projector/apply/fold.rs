@@ -89,6 +89,12 @@ impl Fold {
         }
     }
 
+    /// Drops the changes recorded so far, for a fold whose changes nobody publishes (a
+    /// verification folding the whole log keeps only the rows).
+    pub(in crate::query::projector) fn forget_changes(&mut self) {
+        self.changes.clear();
+    }
+
     /// The rows to write and the effects to have once they are committed.
     pub(in crate::query::projector) fn finish(self) -> Result<(Writes, Effects), DbErr> {
         let mut cache: Vec<CacheUpdate> = self
