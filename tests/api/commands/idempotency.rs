@@ -27,6 +27,24 @@ async fn send(app: &TestApp, token: &str, key: &str, mutation: &str, input: Valu
     answer
 }
 
+/// `createUser` of `email` in `organization_id`, sent by `token` under `key`.
+async fn create_user(
+    app: &TestApp,
+    token: &str,
+    key: &str,
+    organization_id: &str,
+    email: &str,
+) -> Value {
+    send(
+        app,
+        token,
+        key,
+        CREATE_USER,
+        new_user(organization_id, email),
+    )
+    .await
+}
+
 fn new_user(organization_id: &str, email: &str) -> Value {
     json!({ "organizationId": organization_id, "email": email, "name": "Grace" })
 }
@@ -84,23 +102,9 @@ async fn attempts_at_once_run_the_command_once(app: TestApp) {
 
 async fn the_same_key_with_another_request_is_refused_unwritten(app: TestApp) {
     let (organization_id, _) = app.organization_with_user().await;
-    let first = send(
-        &app,
-        &app.admin,
-        "k",
-        CREATE_USER,
-        new_user(&organization_id, "a@example.com"),
-    )
-    .await;
+    let first = create_user(&app, &app.admin, "k", &organization_id, "a@example.com").await;
     assert_no_errors(&first);
-    let other = send(
-        &app,
-        &app.admin,
-        "k",
-        CREATE_USER,
-        new_user(&organization_id, "b@example.com"),
-    )
-    .await;
+    let other = create_user(&app, &app.admin, "k", &organization_id, "b@example.com").await;
     assert_eq!(error_code(&other), "IDEMPOTENCY_KEY_REUSED", "{other}");
     assert_eq!(user_count(&app).await, 2, "b@example.com was not created");
 }
@@ -110,20 +114,20 @@ async fn keys_are_each_callers_own_and_a_refused_command_leaves_its_key_free(app
     let other_admin = keys()
         .issue("another-admin", Role::Admin, Duration::from_secs(600))
         .expect("a token");
-    let mine = send(
+    let mine = create_user(
         &app,
         &app.admin,
         "shared",
-        CREATE_USER,
-        new_user(&organization_id, "a@example.com"),
+        &organization_id,
+        "a@example.com",
     )
     .await;
-    let theirs = send(
+    let theirs = create_user(
         &app,
         &other_admin,
         "shared",
-        CREATE_USER,
-        new_user(&organization_id, "b@example.com"),
+        &organization_id,
+        "b@example.com",
     )
     .await;
     assert_no_errors(&mine);
@@ -131,23 +135,9 @@ async fn keys_are_each_callers_own_and_a_refused_command_leaves_its_key_free(app
     assert_ne!(payload(&mine, CREATE_USER), payload(&theirs, CREATE_USER));
 
     // Refused (the email is taken): nothing is stored, so the key runs its next request.
-    let taken = send(
-        &app,
-        &app.admin,
-        "free",
-        CREATE_USER,
-        new_user(&organization_id, "a@example.com"),
-    )
-    .await;
+    let taken = create_user(&app, &app.admin, "free", &organization_id, "a@example.com").await;
     assert_eq!(error_code(&taken), "ALREADY_EXISTS", "{taken}");
-    let next = send(
-        &app,
-        &app.admin,
-        "free",
-        CREATE_USER,
-        new_user(&organization_id, "c@example.com"),
-    )
-    .await;
+    let next = create_user(&app, &app.admin, "free", &organization_id, "c@example.com").await;
     assert_no_errors(&next);
     assert_eq!(user_count(&app).await, 4);
 }

@@ -195,17 +195,6 @@ async fn a_rebuild_restores_a_damaged_read_side_from_more_than_two_batches_of_ev
     app.stop().await;
 }
 
-async fn user_name(app: &TestApp, id: &str) -> Value {
-    let body = app
-        .gql(
-            "query($id: ID!) { user(id: $id) { name } }",
-            json!({ "id": id }),
-        )
-        .await;
-    assert_no_errors(&body);
-    body["data"]["user"]["name"].clone()
-}
-
 /// A rebuild run beside serving instances is announced: the leader and every follower
 /// drop the cache entries they filled from the damaged tables.
 async fn running_instances_drop_their_caches_when_the_read_side_is_rebuilt(database: TestDatabase) {
@@ -213,7 +202,7 @@ async fn running_instances_drop_their_caches_when_the_read_side_is_rebuilt(datab
     let (_, created) = app.organization_with_user().await;
     app.settle().await;
     let id = created["userId"].as_str().expect("a user id").to_owned();
-    let name = user_name(&app, &id).await;
+    let name = app.user_name(&id).await;
     app.stop().await;
 
     let db = Database::connect(&database.url)
@@ -225,13 +214,13 @@ async fn running_instances_drop_their_caches_when_the_read_side_is_rebuilt(datab
     let leader = TestApp::start(&test_config(&database)).await;
     let follower = TestApp::start(&test_config(&database)).await;
     for app in [&leader, &follower] {
-        assert_eq!(user_name(app, &id).await, "Damaged");
+        assert_eq!(app.user_name(&id).await, "Damaged");
     }
 
     run_rosterql(&database.url, None, &["rebuild-projections"]).await;
     for app in [&leader, &follower] {
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
-        while user_name(app, &id).await != name {
+        while app.user_name(&id).await != name {
             assert!(
                 tokio::time::Instant::now() < deadline,
                 "{} still serves the damaged row from its cache",

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use libtest_mimic::Trial;
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::support::{TestApp, TestDatabase, on_both_databases, rosterql_output};
 
@@ -22,16 +22,6 @@ async fn verify(database: &TestDatabase, args: &[&str]) -> (i32, String) {
 
 const COLUMNS: &str = "id, organization_id, organization_slug, organization_name, email, name, \
     name_folded, role, status, version, created_at, updated_at, applied_tx, applied_seq";
-
-async fn user_name(app: &TestApp, id: &str) -> Value {
-    let body = app
-        .gql(
-            "query($id: ID!) { user(id: $id) { name } }",
-            json!({ "id": id }),
-        )
-        .await;
-    body["data"]["user"]["name"].clone()
-}
 
 async fn damage(database: &TestDatabase, statements: &[String]) {
     let db = Database::connect(&database.url)
@@ -114,7 +104,7 @@ async fn damaged_rows_are_found_printed_and_repaired_beside_a_live_server(databa
     // A server started on the damaged tables caches the damaged row.
     let app = TestApp::spawn_on(database, |_| {}).await;
     let database = app.database();
-    assert_eq!(user_name(&app, &ada).await, "Damaged");
+    assert_eq!(app.user_name(&ada).await, "Damaged");
 
     let (code, printed) = verify(database, &[]).await;
     assert_eq!(code, 1, "{printed}");
@@ -137,11 +127,11 @@ async fn damaged_rows_are_found_printed_and_repaired_beside_a_live_server(databa
         (0, true),
         "{printed}"
     );
-    assert_eq!(user_name(&app, &grace).await, "Grace");
+    assert_eq!(app.user_name(&grace).await, "Grace");
     if backend == DbBackend::Postgres {
         // The repair is announced: the serving instance drops what it cached.
         let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-        while user_name(&app, &ada).await != "Ada 40" {
+        while app.user_name(&ada).await != "Ada 40" {
             assert!(
                 tokio::time::Instant::now() < deadline,
                 "still the damaged row"

@@ -334,6 +334,19 @@ impl TestApp {
         (organization_id, user)
     }
 
+    /// The name `user(id)` answers for user `id` (null when there is none), as anyone.
+    pub(crate) async fn user_name(&self, id: &str) -> Value {
+        let body = self
+            .gql_as(
+                None,
+                "query($id: ID!) { user(id: $id) { name } }",
+                json!({ "id": id }),
+            )
+            .await;
+        assert_no_errors(&body);
+        body["data"]["user"]["name"].clone()
+    }
+
     /// The organization `acme` with the active user Ada (ada@example.com), once the read side
     /// has caught up; returns their ids.
     pub(crate) async fn acme_with_ada(&self) -> (String, String) {
