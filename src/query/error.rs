@@ -37,3 +37,15 @@ impl From<DbErr> for QueryError {
         }
     }
 }
+
+/// Refuses text with a control character, which no stored name, email or slug holds (the
+/// command side refuses them) and Postgres cannot even compare with (NUL).
+pub(super) fn printable(field: &'static str, text: &str) -> Result<(), QueryError> {
+    if text.chars().any(char::is_control) {
+        return Err(QueryError::invalid(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(())
+}

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
+use super::error::printable;
 use super::pagination::{Ordering, Page, PageRequest, fetch_page, timestamp_key, timestamp_value};
 use super::store::organization_profiles::{Column, Entity, Model};
 use super::store::rows_with_ids;
@@ -41,6 +42,7 @@ impl OrganizationDirectory {
     }
 
     pub async fn by_slug(&self, slug: &str) -> Result<Option<OrganizationProfile>, QueryError> {
+        printable("slug", slug)?;
         let row = Entity::find()
             .filter(Column::Slug.eq(slug))
             .one(&self.db)

@@ -10,6 +10,7 @@ use sea_orm::{
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use super::error::printable;
 use super::pagination::{Ordering, Page, PageRequest, fetch_page, timestamp_key, timestamp_value};
 use super::store::rows_with_ids;
 use super::store::user_profiles::{Column, Entity, Model};
@@ -162,18 +163,6 @@ impl UserDirectory {
         )
         .await
     }
-}
-
-/// Refuses text with a control character, which no stored name or email holds (the command
-/// side refuses them) and Postgres cannot even compare with (NUL).
-fn printable(field: &'static str, text: &str) -> Result<(), QueryError> {
-    if text.chars().any(char::is_control) {
-        return Err(QueryError::invalid(
-            field,
-            "must not contain control characters",
-        ));
-    }
-    Ok(())
 }
 
 /// Refuses a search no name or email could hold: with a control character, or longer than

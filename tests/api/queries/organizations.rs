@@ -66,8 +66,21 @@ async fn an_organization_lookup_takes_exactly_one_of_id_and_slug(app: TestApp) {
     assert_eq!(refused_field(&body), "id");
 }
 
+async fn a_slug_with_a_control_character_is_bad_user_input(app: TestApp) {
+    new_organization(&app, "acme", "Acme").await;
+    for slug in ["acme\u{0}", "\u{0}", "ac\u{10}me"] {
+        let body = organization_lookup(&app, json!({ "slug": slug })).await;
+        assert_eq!(refused_field(&body), "slug", "slug {slug:?}");
+    }
+    // A slug no organization has is simply not found.
+    let body = organization_lookup(&app, json!({ "slug": "Not A Slug!" })).await;
+    assert_no_errors(&body);
+    assert!(body["data"]["organization"].is_null(), "{body}");
+}
+
 pub(super) fn trials() -> Vec<Trial> {
     on_both_databases!(
+        a_slug_with_a_control_character_is_bad_user_input,
         an_organization_reads_back_by_id_and_by_slug,
         an_organization_lookup_takes_exactly_one_of_id_and_slug,
     )
