@@ -1,5 +1,6 @@
 //! The `rosterql` binary: parses the command line and runs the chosen subcommand.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -24,6 +25,8 @@ async fn main() -> ExitCode {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colours on a terminal only: a log written to a file or a collector stays text.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let keys = match cli.config.validate().and_then(|()| cli.config.token_keys()) {
         Ok(keys) => keys,

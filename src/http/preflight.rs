@@ -1,7 +1,7 @@
 //! What every GraphQL request over HTTP is checked for before it runs: its method, its
 //! batch size, its bearer token, its caller's budget, its idempotency key and its
-//! consistency token. A request comes out as the
-//! [`RequestContext`] its resolvers see, or as a [`Refusal`], answered here.
+//! consistency token. A request comes out as the [`RequestContext`] its resolvers see, or
+//! as a [`Refusal`], answered here.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 

@@ -1,5 +1,5 @@
 //! `rosterql serve` as a new user runs it: with no secret configured, it signs with a random
-//! one and logs the only admin token there is.
+//! one and logs the only admin token there is, in plain text when the log is no terminal.
 
 use libtest_mimic::Trial;
 use serde_json::json;
@@ -24,6 +24,11 @@ async fn without_a_secret_the_logged_admin_token_is_the_only_one_that_works(
         log.iter()
             .any(|line| line.contains("ROSTERQL_JWT_SECRET is not set")),
         "the log says why: {log:#?}"
+    );
+    // Not a terminal: no colour escapes in the lines.
+    assert!(
+        log.iter().all(|line| !line.contains('\u{1b}')),
+        "colour escapes in a log that is not a terminal: {log:#?}"
     );
 
     let body = app.gql_as(Some(&logged), CREATE, json!({})).await;

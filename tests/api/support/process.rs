@@ -93,9 +93,7 @@ impl ServerProcess {
         let stderr = child.lock().stderr.take().expect("a piped stderr");
         let lines = log.clone();
         std::thread::spawn(move || {
-            let escapes = Regex::new("\x1b\\[[0-9;]*m").expect("a pattern");
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let line = escapes.replace_all(&line, "").into_owned();
                 lines.lock().expect("the log").push(line);
             }
         });
