@@ -175,7 +175,8 @@ impl RateLimits {
     }
 
     /// Takes what `operations` of `caller` (from `address`) ask of their budgets, or tells
-    /// which budget they are over. A request is taken or refused whole.
+    /// which budget they are over: the request is then refused whole (an anonymous batch of
+    /// mutations and reads refused for its reads keeps its mutations counted).
     pub(super) fn take(
         &self,
         caller: &Caller,
