@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Args, Parser, Subcommand};
 
+use crate::app::ParkedEventsReadiness;
 use crate::auth::{KeyError, MIN_SECRET_BYTES, Role, TokenAlgorithm, TokenKeys, TokenRules};
 use crate::graphql::{MAX_BATCH, QueryLimits};
 use crate::http::Rate;
@@ -178,6 +179,17 @@ pub struct Config {
         global = true
     )]
     pub max_projection_lag: humantime::Duration,
+    /// What `/readyz` answers while the projector has parked events: `degraded` (200, with
+    /// the reason: the instance still serves everything else) or `unavailable` (503).
+    #[arg(
+        long,
+        env = "ROSTERQL_PARKED_EVENTS_READINESS",
+        value_enum,
+        ignore_case = true,
+        default_value = "degraded",
+        global = true
+    )]
+    pub parked_events_readiness: ParkedEventsReadiness,
     /// How long a request waits for a database connection before SERVICE_UNAVAILABLE.
     #[arg(
         long,
@@ -414,6 +426,7 @@ impl Config {
             instance: None,
             leader_retry: Duration::from_secs(1).into(),
             max_projection_lag: Duration::from_secs(30).into(),
+            parked_events_readiness: ParkedEventsReadiness::Degraded,
             database_timeout: Duration::from_secs(5).into(),
             max_write_ahead: 500,
             websocket: WebSocketConfig::default(),

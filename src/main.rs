@@ -79,13 +79,23 @@ async fn run(
         Command::RebuildProjections => {
             let databases = Databases::connect(&config, None).await?;
             databases.migrate(&config).await?;
-            let applied = projector::rebuild(
+            let started = std::time::Instant::now();
+            let rebuilt = projector::rebuild(
                 &EventLog::new(databases.command.reads),
                 &databases.read.writes,
             )
             .await
             .context("rebuilding the read tables")?;
-            tracing::info!(events = applied, "read tables rebuilt from the event log");
+            let seconds = started.elapsed().as_secs_f64();
+            let events = rebuilt.applied + rebuilt.parked;
+            tracing::info!(
+                events = rebuilt.applied,
+                parked = rebuilt.parked,
+                position = %rebuilt.position,
+                seconds,
+                events_per_second = (events as f64 / seconds.max(1e-6)).round(),
+                "read tables rebuilt from the event log and swapped in"
+            );
         }
         Command::VerifyProjections { repair } => {
             return Ok(verify_projections(&config, repair).await);

@@ -28,7 +28,7 @@ import { makePgService } from "postgraphile/adaptors/pg";
 import { jsonPgSmartTags } from "postgraphile/utils";
 
 const hidden = ["users", "organizations", "events", "projector_checkpoints",
-  "seaql_migrations_command", "seaql_migrations_read"];
+  "parked_events", "idempotency_keys", "seaql_migrations_command", "seaql_migrations_read"];
 const ReadTablesOnly = jsonPgSmartTags({
   version: 1,
   config: { class: Object.fromEntries(hidden.map((name) => [name, { tags: { behavior: "-*" } }])) },

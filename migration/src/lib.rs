@@ -12,14 +12,15 @@ mod m20261126_000001_command_side;
 mod m20261126_000002_read_side;
 mod m20261129_000003_checkpoint_log_identity;
 mod m20261129_000004_idempotency_keys;
+mod m20261129_000005_parked_events;
 mod sql;
 
 /// The command side: `organizations`, `users`, the `events` log and the outcomes of
 /// mutations sent with an idempotency key.
 pub struct CommandMigrator;
 
-/// The read side: `organization_profiles`, `user_profiles` and the projector checkpoint
-/// (with the identity of the log it counts in).
+/// The read side: `organization_profiles`, `user_profiles`, the projector checkpoint (with
+/// the identity of the log it counts in) and the events the projector parked.
 pub struct ReadMigrator;
 
 #[async_trait::async_trait]
@@ -42,6 +43,7 @@ impl MigratorTrait for ReadMigrator {
         vec![
             Box::new(m20261126_000002_read_side::Migration),
             Box::new(m20261129_000003_checkpoint_log_identity::Migration),
+            Box::new(m20261129_000005_parked_events::Migration),
         ]
     }
 

@@ -8,7 +8,7 @@ mod idempotency_purge;
 mod readiness;
 
 pub use databases::Databases;
-pub use readiness::Readiness;
+pub use readiness::{ParkedEventsReadiness, Readiness, Verdict};
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -28,7 +28,8 @@ use crate::graphql::{self, Services, WriteAdmission};
 use crate::http::{self, HttpState, RequestLimits};
 use crate::query::projector::{self, Leadership, Mirror, Projector};
 use crate::query::{
-    ChangeFeed, ChangeStream, OrganizationDirectory, ReadProgress, UserCache, UserDirectory,
+    ChangeFeed, ChangeStream, OrganizationDirectory, ParkedEvents, ReadProgress, UserCache,
+    UserDirectory,
 };
 
 /// How long open connections (WebSockets) get to finish after shutdown is asked for.
@@ -81,7 +82,15 @@ impl Application {
             config.consistency_timeout.into(),
             instance.clone(),
         );
+        let parked = ParkedEvents::new(
+            databases.read.reads.clone(),
+            databases.read.writes.clone(),
+            log.clone(),
+            cache.clone(),
+            feed.clone(),
+        );
         let changes = ChangeStream {
+            parked: parked.clone(),
             feed: feed.clone(),
             log: log.clone(),
             progress: progress.clone(),
@@ -96,6 +105,7 @@ impl Application {
             users,
             organizations,
             progress: progress.clone(),
+            parked,
         };
         let projector = Projector {
             log: EventLog::new(projector_log),
@@ -122,6 +132,7 @@ impl Application {
             databases.read.reads,
             progress.clone(),
             config.max_projection_lag.into(),
+            config.parked_events_readiness,
         );
         let limits = RequestLimits {
             max_batch: config.max_batch,

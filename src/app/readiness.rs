@@ -1,6 +1,7 @@
 //! Whether this instance can answer: both databases reachable, the projector running and
 //! applying (or following) the log, and the read side no further behind the log than the
-//! configured bound (a stalled projector, or none leading, serves stale reads).
+//! configured bound (a stalled projector, or none leading, serves stale reads). Parked
+//! events make it degraded: ready (or not, as configured), saying why.
 
 use std::time::Duration;
 
@@ -12,6 +13,24 @@ use crate::query::ReadProgress;
 /// usually gives up after a second).
 const PING_TIMEOUT: Duration = Duration::from_millis(800);
 
+/// What parked events make of readiness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ParkedEventsReadiness {
+    /// Ready, with the reason: every other aggregate is served and kept current.
+    Degraded,
+    /// Not ready.
+    Unavailable,
+}
+
+/// What `/readyz` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Ready,
+    /// Serving, with something an operator should see.
+    Degraded(Vec<String>),
+    Unavailable(Vec<String>),
+}
+
 /// The readiness check `/readyz` runs. It holds the handles it pings, so the HTTP layer
 /// holds none.
 #[derive(Clone)]
@@ -21,6 +40,7 @@ pub struct Readiness {
     progress: ReadProgress,
     /// The most the read side may trail the log.
     max_lag: Duration,
+    parked_events: ParkedEventsReadiness,
 }
 
 impl Readiness {
@@ -29,18 +49,20 @@ impl Readiness {
         read_db: DatabaseConnection,
         progress: ReadProgress,
         max_lag: Duration,
+        parked_events: ParkedEventsReadiness,
     ) -> Self {
         Self {
             command_db,
             read_db,
             progress,
             max_lag,
+            parked_events,
         }
     }
 
-    /// What keeps this instance from serving; empty when it is ready.
-    pub async fn problems(&self) -> Vec<String> {
+    pub async fn verdict(&self) -> Verdict {
         let mut problems = Vec::new();
+        let mut warnings = Vec::new();
         // Both at once, and no longer than a load balancer's probe waits.
         let (command_answers, read_answers) =
             tokio::join!(answers(&self.command_db), answers(&self.read_db));
@@ -71,11 +93,26 @@ impl Readiness {
                         },
                     ));
                 }
+                Ok(status) if status.parked_events > 0 => {
+                    let parked = format!(
+                        "the projector parked {} event(s) it cannot apply; their aggregates' \
+                         read rows are behind (see parkedEvents, then retryParkedEvents)",
+                        status.parked_events
+                    );
+                    match self.parked_events {
+                        ParkedEventsReadiness::Degraded => warnings.push(parked),
+                        ParkedEventsReadiness::Unavailable => problems.push(parked),
+                    }
+                }
                 Ok(_) => {}
                 Err(error) => problems.push(format!("cannot measure the projection lag: {error}")),
             }
         }
-        problems
+        match (problems.is_empty(), warnings.is_empty()) {
+            (false, _) => Verdict::Unavailable(problems),
+            (true, false) => Verdict::Degraded(warnings),
+            (true, true) => Verdict::Ready,
+        }
     }
 }
 

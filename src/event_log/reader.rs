@@ -13,6 +13,8 @@ use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, DbErr, QueryResult, Statement, Value,
 };
 
+use uuid::Uuid;
+
 use super::{Position, RecordedEvent};
 use crate::domain::DomainEvent;
 
@@ -28,14 +30,16 @@ struct Dialect {
 
 const POSTGRES: Dialect = Dialect {
     tx: "tx_id::text::bigint",
-    columns: "aggregate_type, aggregate_id, aggregate_version, payload::text AS payload,
-        recorded_at, tx_id < pg_snapshot_xmin(pg_current_snapshot()) AS settled",
+    columns: "aggregate_type, aggregate_id, aggregate_version, event_type,
+        payload::text AS payload, recorded_at,
+        tx_id < pg_snapshot_xmin(pg_current_snapshot()) AS settled",
     after: "(tx_id, position) > ($1::text::xid8, $2)",
 };
 
 const SQLITE: Dialect = Dialect {
     tx: "tx_id",
-    columns: "aggregate_type, aggregate_id, aggregate_version, payload, recorded_at, 1 AS settled",
+    columns: "aggregate_type, aggregate_id, aggregate_version, event_type, payload, recorded_at,
+        1 AS settled",
     after: "(tx_id, position) > (?, ?)",
 };
 
@@ -44,11 +48,55 @@ const IN_ORDER: &str = "ORDER BY tx_id, position";
 /// Events read after a position.
 #[derive(Debug, Default)]
 pub struct Batch {
-    /// Settled events, in order.
+    /// Settled events this version can read, in order.
     pub events: Vec<RecordedEvent>,
+    /// Settled events whose payload this version cannot read (an unknown event during a
+    /// rolling deploy, a hand-edited row), in order; they are not in `events`.
+    pub unreadable: Vec<UnreadableEvent>,
     /// True when an unsettled event stopped the batch: read again shortly.
     pub blocked: bool,
 }
+
+impl Batch {
+    /// The position of the last event read, readable or not: where the next read starts.
+    pub fn end(&self) -> Option<Position> {
+        let last_event = self.events.last().map(|event| event.position);
+        let last_unreadable = self.unreadable.last().map(|event| event.position);
+        last_event.max(last_unreadable)
+    }
+
+    /// The batch without its events after `target`.
+    pub fn up_to(mut self, target: Position) -> Self {
+        self.events.retain(|event| event.position <= target);
+        self.unreadable.retain(|event| event.position <= target);
+        self
+    }
+
+    /// Every event read, readable or not, in log order.
+    pub fn in_order(self) -> Vec<ReadEvent> {
+        let mut all: Vec<ReadEvent> = self.events.into_iter().map(Ok).collect();
+        all.extend(self.unreadable.into_iter().map(Err));
+        all.sort_by_key(|event| match event {
+            Ok(recorded) => recorded.position,
+            Err(unreadable) => unreadable.position,
+        });
+        all
+    }
+}
+
+/// An event in the log whose payload this version cannot decode, as far as its row says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnreadableEvent {
+    pub position: Position,
+    pub aggregate_type: String,
+    pub aggregate_id: Uuid,
+    /// The name the row gives the event.
+    pub event_type: String,
+    pub error: String,
+}
+
+/// One event as read: decoded, or not readable by this version.
+pub type ReadEvent = Result<RecordedEvent, UnreadableEvent>;
 
 /// How far a reader at some position trails the log.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -104,9 +152,37 @@ impl EventLog {
                 batch.blocked = true;
                 break;
             }
-            batch.events.push(decode(&row)?);
+            match decode(&row)? {
+                Ok(event) => batch.events.push(event),
+                Err(unreadable) => batch.unreadable.push(unreadable),
+            }
         }
         Ok(batch)
+    }
+
+    /// The events at `positions` (those the log holds), in order.
+    pub async fn read_at(&self, positions: &[Position]) -> Result<Vec<ReadEvent>, DbErr> {
+        if positions.is_empty() {
+            return Ok(Vec::new());
+        }
+        // A sequence number is unique in the log on its own.
+        let backend = self.db.get_database_backend();
+        let placeholders: Vec<String> = (1..=positions.len())
+            .map(|n| match backend {
+                DbBackend::Postgres => format!("${n}"),
+                _ => format!("?{n}"),
+            })
+            .collect();
+        let sql = format!(
+            "SELECT {} AS tx, position AS seq, {} FROM events WHERE position IN ({}) {IN_ORDER}",
+            self.dialect().tx,
+            self.dialect().columns,
+            placeholders.join(", ")
+        );
+        let seqs = positions.iter().map(|position| Value::from(position.seq));
+        let statement = Statement::from_sql_and_values(backend, sql, seqs);
+        let rows = self.db.query_all_raw(statement).await?;
+        rows.iter().map(decode).collect()
     }
 
     /// The position of the last committed event (the origin for an empty log).
@@ -157,19 +233,33 @@ impl EventLog {
     }
 }
 
-fn decode(row: &QueryResult) -> Result<RecordedEvent, DbErr> {
+/// The event on `row`; an error when the row cannot be read at all, an [`UnreadableEvent`]
+/// when only its payload cannot be decoded.
+fn decode(row: &QueryResult) -> Result<ReadEvent, DbErr> {
     let aggregate_type: String = row.try_get("", "aggregate_type")?;
     let payload: String = row.try_get("", "payload")?;
-    let event = DomainEvent::from_json(&aggregate_type, &payload)
-        .map_err(|error| DbErr::Custom(error.to_string()))?;
-    Ok(RecordedEvent {
-        position: Position {
-            tx: row.try_get("", "tx")?,
-            seq: row.try_get("", "seq")?,
-        },
-        aggregate_id: row.try_get("", "aggregate_id")?,
+    let position = Position {
+        tx: row.try_get("", "tx")?,
+        seq: row.try_get("", "seq")?,
+    };
+    let aggregate_id = row.try_get("", "aggregate_id")?;
+    let event = match DomainEvent::from_json(&aggregate_type, &payload) {
+        Ok(event) => event,
+        Err(error) => {
+            return Ok(Err(UnreadableEvent {
+                position,
+                aggregate_type,
+                aggregate_id,
+                event_type: row.try_get("", "event_type")?,
+                error: error.to_string(),
+            }));
+        }
+    };
+    Ok(Ok(RecordedEvent {
+        position,
+        aggregate_id,
         aggregate_version: row.try_get("", "aggregate_version")?,
         event,
         recorded_at: row.try_get("", "recorded_at")?,
-    })
+    }))
 }

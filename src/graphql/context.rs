@@ -4,7 +4,9 @@ use super::admission::WriteAdmission;
 use crate::auth::Caller;
 use crate::command::{CommandContext, CommandService, IdempotencyClaim};
 use crate::event_log::{EventMetadata, Position};
-use crate::query::{ChangeStream, OrganizationDirectory, ReadProgress, UserDirectory};
+use crate::query::{
+    ChangeStream, OrganizationDirectory, ParkedEvents, ReadProgress, UserDirectory,
+};
 
 /// The application's services, shared by every request.
 #[derive(Clone)]
@@ -15,6 +17,7 @@ pub struct Services {
     pub organizations: OrganizationDirectory,
     pub progress: ReadProgress,
     pub changes: ChangeStream,
+    pub parked: ParkedEvents,
 }
 
 /// One request's caller, attached by the HTTP layer (or the WebSocket's `connection_init`).

@@ -6,17 +6,23 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::HttpState;
+use crate::app::Verdict;
 
 pub(super) async fn live() -> &'static str {
     "ok"
 }
 
 pub(super) async fn ready(State(state): State<HttpState>) -> Response {
-    let problems = state.readiness.problems().await;
-    if problems.is_empty() {
-        (StatusCode::OK, axum::Json(json!({ "status": "ready" }))).into_response()
-    } else {
-        let body = json!({ "status": "unavailable", "reason": problems.join("; ") });
-        (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
-    }
+    let (status, body) = match state.readiness.verdict().await {
+        Verdict::Ready => (StatusCode::OK, json!({ "status": "ready" })),
+        Verdict::Degraded(warnings) => (
+            StatusCode::OK,
+            json!({ "status": "degraded", "reason": warnings.join("; ") }),
+        ),
+        Verdict::Unavailable(problems) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "status": "unavailable", "reason": problems.join("; ") }),
+        ),
+    };
+    (status, axum::Json(body)).into_response()
 }

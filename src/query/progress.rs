@@ -140,7 +140,7 @@ impl ReadProgress {
             head_position: lag.head.max(position),
             lag_events: lag.events,
             lag_seconds,
-            parked_events: 0,
+            parked_events: super::parked_events::count(&self.read_db).await?,
             instance: self.instance.clone(),
             leader: current_leader(&self.read_db, &self.instance).await?,
         })

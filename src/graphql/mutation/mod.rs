@@ -1,8 +1,10 @@
-//! Mutation resolvers, split by area. Every mutation runs one command through [`execute`]:
+//! Mutation resolvers, split by area. Every mutation but `retryParkedEvents` (which acts on
+//! the read side) runs one command through [`execute`]:
 //! the admin check, the caller's context, the outcome metric and the payload live there,
 //! once; a resolver only names its input.
 
 mod organizations;
+mod parked_events;
 mod users;
 
 use async_graphql::{Context, ID, InputObject, MergedObject, Result};
@@ -14,7 +16,11 @@ use super::{RequestContext, Services};
 use crate::command::{Command, CommandOutcome, Target};
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(organizations::OrganizationMutations, users::UserMutations);
+pub struct Mutation(
+    organizations::OrganizationMutations,
+    users::UserMutations,
+    parked_events::ParkedEventMutations,
+);
 
 /// A mutation's input: it converts into the command it asks for.
 trait CommandInput: Send {

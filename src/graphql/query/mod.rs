@@ -1,6 +1,7 @@
 //! Query resolvers, split by area: every answer comes from the read side.
 
 mod organizations;
+mod parked_events;
 mod read_model;
 mod users;
 
@@ -11,4 +12,5 @@ pub struct Query(
     users::UserQueries,
     organizations::OrganizationQueries,
     read_model::ReadModelQuery,
+    parked_events::ParkedEventQueries,
 );

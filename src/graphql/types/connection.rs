@@ -7,8 +7,9 @@ use std::sync::Arc;
 use async_graphql::{Object, Result, SimpleObject};
 
 use super::organization::Organization;
+use super::parked_event::ParkedEvent;
 use super::user::User;
-use crate::query::{OrganizationProfile, Page, UserProfile};
+use crate::query::{OrganizationProfile, Page, ParkedEvent as Parked, UserProfile};
 
 #[derive(SimpleObject)]
 pub(super) struct PageInfo {
@@ -113,3 +114,4 @@ connection!(
     Organization,
     OrganizationProfile
 );
+connection!(ParkedEventConnection, ParkedEventEdge, ParkedEvent, Parked);

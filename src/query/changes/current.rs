@@ -8,13 +8,16 @@ use crate::query::QueryError;
 
 impl ChangeStream {
     /// The changes `events` describe, in order, each with the read side's current state
-    /// (None for what is gone).
+    /// (None for what is gone). Events the projector parked made no change: they are left
+    /// out.
     pub(crate) async fn with_current_state(
         &self,
         events: &[&RecordedEvent],
     ) -> Result<Vec<Change>, QueryError> {
+        let parked = self.parked.among(events).await?;
         let changes: Vec<Change> = events
             .iter()
+            .filter(|recorded| !parked.contains(&recorded.position))
             .map(|recorded| Change::describe(recorded))
             .collect();
         let (mut user_ids, mut organization_ids) = (Vec::new(), Vec::new());

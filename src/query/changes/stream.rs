@@ -9,7 +9,7 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use super::feed::{ChangeFeed, Published};
 use super::{Change, ChangeFilter};
 use crate::event_log::{EventLog, Position};
-use crate::query::{OrganizationDirectory, QueryError, ReadProgress, UserDirectory};
+use crate::query::{OrganizationDirectory, ParkedEvents, QueryError, ReadProgress, UserDirectory};
 
 const REPLAY_BATCH: u64 = 200;
 
@@ -21,6 +21,7 @@ pub struct ChangeStream {
     pub progress: ReadProgress,
     pub users: UserDirectory,
     pub organizations: OrganizationDirectory,
+    pub parked: ParkedEvents,
 }
 
 struct Listener {
@@ -113,25 +114,24 @@ impl Listener {
 
     /// Queues the next replayed changes up to `until`; ends the replay when none are left.
     async fn replay_batch(&mut self, until: Position) -> Result<(), QueryError> {
-        let batch = self.source.log.read_after(self.seen, REPLAY_BATCH).await?;
-        let events: Vec<_> = batch
-            .events
-            .into_iter()
-            .take_while(|event| event.position <= until)
-            .collect();
-        if events.is_empty() {
+        let batch = self
+            .source
+            .log
+            .read_after(self.seen, REPLAY_BATCH)
+            .await?
+            .up_to(until);
+        let Some(end) = batch.end() else {
             self.replay_until = None;
             return Ok(());
-        }
-        let matching: Vec<_> = events
+        };
+        let matching: Vec<_> = batch
+            .events
             .iter()
             .filter(|recorded| self.filter.matches(&Change::describe(recorded)))
             .collect();
         let changes = self.source.with_current_state(&matching).await?;
         self.ready.extend(changes.into_iter().map(Arc::new));
-        if let Some(last) = events.last() {
-            self.seen = last.position;
-        }
+        self.seen = end;
         Ok(())
     }
 }

@@ -2,10 +2,13 @@
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, QueryFilter, QuerySelect,
+};
 
 use crate::event_log::Position;
-use crate::query::store::checkpoints::{ActiveModel, Column, Entity};
+use crate::query::store::checkpoints::{ActiveModel, Column, Entity, Model};
 
 /// The read model's projector, by name in `projector_checkpoints`.
 const PROJECTOR_NAME: &str = "read_model";
@@ -21,19 +24,43 @@ pub async fn load(db: &impl ConnectionTrait) -> Result<Checkpoint, DbErr> {
     let row = Entity::find_by_id(PROJECTOR_NAME.to_owned())
         .one(db)
         .await?;
-    Ok(match row {
-        Some(row) => Checkpoint {
-            position: Position {
-                tx: row.tx,
-                seq: row.seq,
+    Ok(Checkpoint::from(row))
+}
+
+/// Takes the checkpoint's row for the rest of `txn` and returns the checkpoint: until `txn`
+/// ends, a projector's next batch waits for it (on SQLite the write transaction holds the
+/// whole database already), so the read tables stay the log folded up to it.
+pub(super) async fn hold(txn: &DatabaseTransaction) -> Result<Checkpoint, DbErr> {
+    let mut select = Entity::find_by_id(PROJECTOR_NAME.to_owned());
+    if txn.get_database_backend() == DbBackend::Postgres {
+        select = select.lock_exclusive();
+    }
+    match select.one(txn).await? {
+        Some(row) => Ok(Checkpoint::from(Some(row))),
+        None => {
+            // Nothing projected yet: the row made here is held the same way.
+            advance(txn, Position::ORIGIN, Position::ORIGIN).await?;
+            Ok(Checkpoint::from(None))
+        }
+    }
+}
+
+impl From<Option<Model>> for Checkpoint {
+    fn from(row: Option<Model>) -> Self {
+        match row {
+            Some(row) => Self {
+                position: Position {
+                    tx: row.tx,
+                    seq: row.seq,
+                },
+                log_identity: row.log_identity,
             },
-            log_identity: row.log_identity,
-        },
-        None => Checkpoint {
-            position: Position::ORIGIN,
-            log_identity: None,
-        },
-    })
+            None => Self {
+                position: Position::ORIGIN,
+                log_identity: None,
+            },
+        }
+    }
 }
 
 /// Records the identity of the log the checkpoint counts in (before its first batch, or

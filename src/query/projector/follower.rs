@@ -124,20 +124,18 @@ impl Projector {
             if known >= target {
                 return Ok(());
             }
-            let batch = self.log.read_after(known, CATCH_UP_BATCH).await?;
-            let events: Vec<_> = batch
-                .events
-                .into_iter()
-                .take_while(|event| event.position <= target)
-                .collect();
-            let Some(last) = events.last() else {
+            let batch = self
+                .log
+                .read_after(known, CATCH_UP_BATCH)
+                .await?
+                .up_to(target);
+            let Some(to) = batch.end() else {
                 // Everything the leader applied is settled, so this cannot last: look again
                 // at the next poll rather than spin.
                 return Ok(());
             };
-            let to = last.position;
-            self.mirror_batch(to, StaleEntries::of(&events), Some(events))
-                .await?;
+            let stale = StaleEntries::of(&batch.events);
+            self.mirror_batch(to, stale, Some(batch.events)).await?;
         }
     }
 
@@ -171,14 +169,9 @@ impl Projector {
         let mut events: Vec<RecordedEvent> = Vec::new();
         let mut after = from;
         while after < to {
-            let batch = self.log.read_after(after, CATCH_UP_BATCH).await?;
-            let read = batch
-                .events
-                .into_iter()
-                .take_while(|event| event.position <= to);
-            events.extend(read);
-            match events.last() {
-                Some(last) if last.position > after => after = last.position,
+            let batch = self.log.read_after(after, CATCH_UP_BATCH).await?.up_to(to);
+            match batch.end() {
+                Some(end) if end > after => after = end,
                 // What the leader applied is settled and readable: never publish less.
                 _ => {
                     return Err(DbErr::Custom(format!(
@@ -187,6 +180,7 @@ impl Projector {
                     .into());
                 }
             }
+            events.extend(batch.events);
         }
         Ok(events)
     }

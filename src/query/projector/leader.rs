@@ -1,21 +1,25 @@
 //! Leading: applying the log batch by batch while this instance holds the lead, woken by
-//! commands on any instance, and checking first that the checkpoint counts in this log.
+//! commands on any instance, and checking first that the checkpoint counts in this log. An
+//! event that cannot be applied is retried, then parked (see [`recovery`](super::recovery)).
 
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
 use chrono::Utc;
+use sea_orm::DbErr;
 
 use super::announcement::{Announcement, CHANNEL as ANNOUNCEMENTS, StaleEntries};
 use super::held_back::HeldBack;
 use super::notices::{self, Notices};
+use super::parked::{self, Parking};
+use super::recovery::{MAX_ATTEMPTS, Recovery};
 use super::{
-    BATCH_SIZE, BLOCKED_RETRY, ERROR_BACKOFF, Lease, Projector, REFUSED_RETRY, Step, StepError,
-    Stop, apply_all, checkpoint,
+    BLOCKED_RETRY, ERROR_BACKOFF, Lease, Projector, REFUSED_RETRY, Step, StepError, Stop,
+    apply_all, checkpoint,
 };
 use crate::db;
-use crate::event_log::{APPENDED_CHANNEL, Position};
+use crate::event_log::{APPENDED_CHANNEL, Position, ReadEvent, RecordedEvent};
 
 impl Projector {
     /// Applies the log while `lease` holds; says why it stopped. Shutdown and a lost lead
@@ -36,6 +40,7 @@ impl Projector {
         // Doubles while an old transaction keeps holding newer events back.
         let mut blocked_pause = BLOCKED_RETRY;
         let mut held_back = HeldBack::default();
+        let mut recovery = Recovery::default();
         loop {
             // The step takes in everything committed before it starts: the wake-ups queued
             // so far are spent (a rebuild among them still counts), later ones wake it again.
@@ -46,7 +51,7 @@ impl Projector {
                     position = None;
                 }
             }
-            let step = self.step(&mut position).await;
+            let step = self.step(&mut position, &mut recovery).await;
             let pause = match step {
                 Ok(step) => {
                     if self.health.report(None) {
@@ -68,6 +73,7 @@ impl Projector {
                             held_back.clear();
                             self.poll_interval
                         }
+                        Step::Retrying { pause } => pause,
                     }
                 }
                 Err(StepError::Refused(reason)) => {
@@ -110,7 +116,11 @@ impl Projector {
         }
     }
 
-    async fn step(&self, position: &mut Option<Position>) -> Result<Step, StepError> {
+    async fn step(
+        &self,
+        position: &mut Option<Position>,
+        recovery: &mut Recovery,
+    ) -> Result<Step, StepError> {
         let from = match *position {
             Some(from) => from,
             None => {
@@ -128,12 +138,25 @@ impl Projector {
                 from
             }
         };
-        let batch = self.log.read_after(from, BATCH_SIZE).await?;
+        let batch = self.log.read_after(from, recovery.batch_size(from)).await?;
         if batch.blocked {
             // An older transaction is still open: nothing after it may be applied yet.
             metrics::counter!("rosterql_projector_blocked_reads_total").increment(1);
         }
-        let Some(last) = batch.events.last() else {
+        // The events ahead of the first unreadable one go as a batch; an unreadable one
+        // next in line is a failed event of its own.
+        let first_unreadable = batch.unreadable.into_iter().next();
+        let mut events = batch.events;
+        if let Some(unreadable) = &first_unreadable {
+            events.retain(|event| event.position < unreadable.position);
+        }
+        let Some(last) = events.last() else {
+            if let Some(unreadable) = first_unreadable {
+                let error = parked::decode_error(&unreadable);
+                return self
+                    .event_failed(from, Err(unreadable), error, recovery)
+                    .await;
+            }
             if !batch.blocked {
                 metrics::gauge!("rosterql_projector_lag_seconds").set(0.0);
             }
@@ -143,24 +166,120 @@ impl Projector {
         };
         let to = last.position;
         let age = (Utc::now() - last.recorded_at).num_milliseconds().max(0) as f64 / 1e3;
+        match self.apply_batch(from, &events).await {
+            Ok(()) => {}
+            Err(BatchError::Event(error)) if events.len() > 1 => {
+                tracing::debug!(%error, "a batch failed on an event's account; narrowing it down");
+                recovery.narrow(to);
+                return Ok(Step::Retrying {
+                    pause: Duration::ZERO,
+                });
+            }
+            Err(BatchError::Event(error)) => {
+                let event = Ok(events.swap_remove(0));
+                return self
+                    .event_failed(from, event, error.to_string(), recovery)
+                    .await;
+            }
+            Err(BatchError::Step(error)) => return Err(error),
+        }
+        recovery.passed(to);
+        *position = Some(to);
+        // How old the newest applied event was when it landed on the read side.
+        metrics::gauge!("rosterql_projector_lag_seconds").set(age);
+        Ok(Step::Applied)
+    }
+
+    /// Applies `events` (read after `from`) as one batch: the checkpoint, the rows, the
+    /// events parked behind earlier ones of their aggregates and the announcement, in one
+    /// transaction; then this instance's mirror.
+    async fn apply_batch(
+        &self,
+        from: Position,
+        events: &[RecordedEvent],
+    ) -> Result<(), BatchError> {
+        let Some(to) = events.last().map(|event| event.position) else {
+            return Ok(());
+        };
         let txn = db::begin_write(&self.read_db).await?;
         db::relax_durability(&txn).await?;
         checkpoint::advance(&txn, from, to).await?;
-        let effects = apply_all(&txn, &batch.events).await?;
+        // Read after the checkpoint is held, so a retry that just took an aggregate off the
+        // list has committed.
+        let parked_aggregates =
+            parked::aggregates_among(&txn, events.iter().map(|event| event.aggregate_id)).await?;
+        let (behind, ready): (Vec<_>, Vec<_>) = events
+            .iter()
+            .cloned()
+            .partition(|event| parked_aggregates.contains(&event.aggregate_id));
+        let effects = apply_all(&txn, &ready).await.map_err(BatchError::event)?;
+        let behind: Vec<Parking> = behind
+            .into_iter()
+            .map(|event| Parking::behind(&Ok(event)))
+            .collect();
+        parked::park(&txn, &behind).await?;
         let announcement = Announcement {
             from,
             to,
-            stale: Some(StaleEntries::of(&batch.events)),
+            stale: Some(StaleEntries::of(events)),
             rebuilt: false,
         };
         announcement.send(&txn).await?;
         txn.commit().await?;
 
         self.mirror.landed(to, effects.cache, effects.changes).await;
-        *position = Some(to);
-        metrics::counter!("rosterql_projector_events_total").increment(batch.events.len() as u64);
-        // How old the newest applied event was when it landed on the read side.
-        metrics::gauge!("rosterql_projector_lag_seconds").set(age);
+        metrics::counter!("rosterql_projector_events_total").increment(ready.len() as u64);
+        for parking in &behind {
+            log_parked(parking);
+        }
+        Ok(())
+    }
+
+    /// The single event after `from` failed with `error`: try it again after a pause, or,
+    /// once it has had its attempts (or its aggregate is parked already), park it.
+    async fn event_failed(
+        &self,
+        from: Position,
+        event: ReadEvent,
+        error: String,
+        recovery: &mut Recovery,
+    ) -> Result<Step, StepError> {
+        let (at, aggregate_id) = match &event {
+            Ok(recorded) => (recorded.position, recorded.aggregate_id),
+            Err(unreadable) => (unreadable.position, unreadable.aggregate_id),
+        };
+        let already_parked = parked::aggregates_among(&self.read_db, [aggregate_id])
+            .await?
+            .contains(&aggregate_id);
+        let parking = if already_parked {
+            Parking::behind(&event)
+        } else {
+            let attempts = recovery.failed(at);
+            if attempts < MAX_ATTEMPTS {
+                tracing::warn!(
+                    position = %at, aggregate = %aggregate_id, attempts, %error,
+                    "the projector cannot apply an event; trying again"
+                );
+                return Ok(Step::Retrying {
+                    pause: Recovery::pause(attempts),
+                });
+            }
+            Parking::failed(&event, error, attempts)
+        };
+        let txn = db::begin_write(&self.read_db).await?;
+        checkpoint::advance(&txn, from, at).await?;
+        parked::park(&txn, std::slice::from_ref(&parking)).await?;
+        let announcement = Announcement {
+            from,
+            to: at,
+            stale: Some(StaleEntries::default()),
+            rebuilt: false,
+        };
+        announcement.send(&txn).await?;
+        txn.commit().await?;
+        self.mirror.landed(at, Vec::new(), Vec::new()).await;
+        recovery.passed(at);
+        log_parked(&parking);
         Ok(Step::Applied)
     }
 
@@ -195,6 +314,43 @@ impl Projector {
         }
         Ok(checkpoint.position)
     }
+}
+
+/// Why a batch did not land: one of its events, or anything else.
+enum BatchError {
+    Event(DbErr),
+    Step(StepError),
+}
+
+impl BatchError {
+    /// An error applying the events: theirs, unless the database could not be reached.
+    fn event(error: DbErr) -> Self {
+        if db::is_unavailable(&error) {
+            Self::Step(error.into())
+        } else {
+            Self::Event(error)
+        }
+    }
+}
+
+impl From<DbErr> for BatchError {
+    fn from(error: DbErr) -> Self {
+        Self::Step(error.into())
+    }
+}
+
+fn log_parked(parking: &Parking) {
+    metrics::counter!("rosterql_projector_parked_events_total").increment(1);
+    tracing::error!(
+        position = %parking.position,
+        aggregate = %parking.aggregate_id,
+        aggregate_type = %parking.aggregate_type,
+        event = %parking.event,
+        attempts = parking.attempts,
+        error = %parking.error,
+        "parked an event the projector cannot apply; the other aggregates go on \
+         (retryParkedEvents applies it once its cause is fixed)"
+    );
 }
 
 /// The next notice, or never without a listener.

@@ -19,6 +19,10 @@ mod leader;
 mod leadership;
 mod mirror;
 mod notices;
+mod parked;
+mod rebuild;
+mod recovery;
+mod retry;
 mod verify;
 
 use std::future::Future;
@@ -30,17 +34,17 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 use tokio::sync::Notify;
 use tokio_util::task::AbortOnDropHandle;
 
-use self::announcement::Announcement;
 use super::QueryError;
 use super::cache::CacheUpdate;
 use super::changes::{Change, ChangeStream};
 use super::progress::ProjectorHealth;
-use crate::db;
-use crate::event_log::{EventLog, Position, RecordedEvent, relay_commits};
+use crate::event_log::{EventLog, RecordedEvent, relay_commits};
 
 pub use checkpoint::{Checkpoint, load as load_checkpoint};
 pub use leadership::{Leadership, Lease, current_leader};
 pub use mirror::Mirror;
+pub use rebuild::{Rebuilt, rebuild};
+pub use retry::{Retried, retry_parked};
 pub use verify::{Difference, DifferenceKind, Verification, verify};
 
 const BATCH_SIZE: u64 = 500;
@@ -92,7 +96,13 @@ pub struct Projector {
 
 enum Step {
     Applied,
-    Idle { blocked: bool },
+    Idle {
+        blocked: bool,
+    },
+    /// An event failed; it is tried again after the pause.
+    Retrying {
+        pause: Duration,
+    },
 }
 
 /// Why leading ended.
@@ -146,40 +156,4 @@ impl Projector {
 /// Applies `events` in order on `txn`; returns what to do once it commits.
 async fn apply_all(txn: &DatabaseTransaction, events: &[RecordedEvent]) -> Result<Effects, DbErr> {
     apply::apply(txn, events).await
-}
-
-/// `rosterql rebuild-projections`: empties the read tables and replays the whole log into
-/// them in one transaction, so readers see the old tables until the new ones commit; every
-/// instance then drops its cache and catches its listeners up.
-pub async fn rebuild(log: &EventLog, read_db: &DatabaseConnection) -> Result<u64, DbErr> {
-    let identity = log.identity().await?;
-    let txn = db::begin_write(read_db).await?;
-    apply::clear(&txn).await?;
-    let before = checkpoint::reset(&txn, identity.as_deref()).await?;
-    let mut position = Position::ORIGIN;
-    let mut applied = 0;
-    loop {
-        // A settled prefix ends where it ends: whatever is still unsettled sorts after it,
-        // so the live projector picks it up from this checkpoint. (Waiting for it could
-        // wait forever: this transaction itself holds the horizon back.)
-        let batch = log.read_after(position, BATCH_SIZE).await?;
-        let Some(last) = batch.events.last() else {
-            break;
-        };
-        let next = last.position;
-        // Nothing outside this process sees the rebuild until it commits: no effects.
-        apply_all(&txn, &batch.events).await?;
-        applied += batch.events.len() as u64;
-        position = next;
-    }
-    checkpoint::advance(&txn, before, position).await?;
-    let announcement = Announcement {
-        from: before,
-        to: position,
-        stale: None,
-        rebuilt: true,
-    };
-    announcement.send(&txn).await?;
-    txn.commit().await?;
-    Ok(applied)
 }

@@ -2,12 +2,13 @@
 //! be, on a live service. The verification holds the projector's checkpoint for its
 //! transaction (the projector's next batch waits for it, reads go on), so the read tables
 //! it sees are exactly the log folded up to the checkpoint: a difference is drift, never
-//! lag. It folds the log into rows with the projector's own fold, compares every column of
-//! both tables, and with `repair` writes the rows the log says and removes the ones it
-//! does not name, in the same transaction, announcing it so that every instance drops its
-//! cache and catches its listeners up.
+//! lag. It folds the log into rows with the projector's own fold (leaving out the events the
+//! projector parked, as it did), compares every column of both tables, and with `repair`
+//! writes the rows the log says and removes the ones it does not name, in the same
+//! transaction, announcing it so that every instance drops its cache and catches its
+//! listeners up.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use sea_orm::{
@@ -20,13 +21,10 @@ use super::BATCH_SIZE;
 use super::announcement::Announcement;
 use super::apply::fold::{Fold, Writes};
 use super::apply::write;
-use super::checkpoint;
+use super::{checkpoint, parked};
 use crate::db;
 use crate::event_log::{EventLog, Position};
 use crate::query::store::{organization_profiles, user_profiles};
-
-/// How often the verification tries to take the checkpoint when batches keep moving it.
-const ATTEMPTS: usize = 5;
 
 /// One read row that is not what the event log says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,29 +73,12 @@ pub async fn verify(
     read_db: &DatabaseConnection,
     repair: bool,
 ) -> Result<Verification, DbErr> {
-    let mut attempt = 1;
-    loop {
-        match verify_once(log, read_db, repair).await {
-            Err(DbErr::Custom(moved)) if attempt < ATTEMPTS => {
-                tracing::debug!(%moved, "the checkpoint moved; verifying again");
-                attempt += 1;
-            }
-            result => return result,
-        }
-    }
-}
-
-async fn verify_once(
-    log: &EventLog,
-    read_db: &DatabaseConnection,
-    repair: bool,
-) -> Result<Verification, DbErr> {
     let txn = db::begin_write(read_db).await?;
-    let position = checkpoint::load(&txn).await?.position;
-    // Moving the checkpoint to where it is takes its row: until this transaction ends, the
-    // projector's next batch waits, and the read tables stay the log folded up to here.
-    checkpoint::advance(&txn, position, position).await?;
-    let expected = fold_up_to(log, position).await?;
+    // Until this transaction ends, the projector's next batch waits, and the read tables
+    // stay the log folded up to here.
+    let position = checkpoint::hold(&txn).await?.position;
+    let parked = parked::positions(&txn).await?;
+    let expected = fold_up_to(log, position, &parked).await?;
     let users = user_profiles::Entity::find().all(&txn).await?;
     let organizations = organization_profiles::Entity::find().all(&txn).await?;
     let (users, organizations) = (
@@ -143,25 +124,37 @@ async fn verify_once(
     })
 }
 
-/// The rows the log's events up to `position` leave, folded as the projector folds them.
-async fn fold_up_to(log: &EventLog, position: Position) -> Result<Writes, DbErr> {
+/// The rows the log's events up to `position` leave, folded as the projector folds them,
+/// without the events it parked.
+async fn fold_up_to(
+    log: &EventLog,
+    position: Position,
+    parked: &HashSet<Position>,
+) -> Result<Writes, DbErr> {
     let mut fold = Fold::new(Vec::new(), Vec::new());
     let mut after = Position::ORIGIN;
     while after < position {
-        let batch = log.read_after(after, BATCH_SIZE).await?;
-        let events: Vec<_> = batch
-            .events
-            .into_iter()
-            .take_while(|event| event.position <= position)
-            .collect();
-        let Some(last) = events.last() else {
+        let batch = log.read_after(after, BATCH_SIZE).await?.up_to(position);
+        let Some(end) = batch.end() else {
             return Err(DbErr::RecordNotFound(format!(
                 "the event log does not reach the checkpoint {position}"
             )));
         };
-        after = last.position;
-        for event in &events {
-            fold.apply(event)?;
+        after = end;
+        if let Some(unreadable) = batch
+            .unreadable
+            .iter()
+            .find(|event| !parked.contains(&event.position))
+        {
+            return Err(DbErr::Custom(format!(
+                "the event at {} cannot be read, and the projector has not parked it: {}",
+                unreadable.position, unreadable.error
+            )));
+        }
+        for event in &batch.events {
+            if !parked.contains(&event.position) {
+                fold.apply(event)?;
+            }
         }
         fold.forget_changes();
     }

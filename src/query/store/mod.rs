@@ -1,7 +1,9 @@
-//! The read tables, private to the read side: flat rows shaped like the answers.
+//! The read tables, private to the read side: flat rows shaped like the answers, and the
+//! projector's own (its checkpoint, the events it parked).
 
 pub(super) mod checkpoints;
 pub(super) mod organization_profiles;
+pub(super) mod parked_events;
 pub(super) mod user_profiles;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};

@@ -1,7 +1,8 @@
 //! The projector and the read side it keeps: read-your-writes with consistency tokens,
 //! commit order on Postgres, restarts, a log the checkpoint does not count in, listeners that fall behind, a database that goes away,
 //! command and read sides on two databases, rebuilding the read side from the log, verifying and
-//! repairing it, and writes that wait for a read side too far behind.
+//! repairing it, events it cannot apply (parked, then retried), and writes that wait for a
+//! read side too far behind.
 
 use libtest_mimic::Trial;
 
@@ -10,6 +11,7 @@ mod event_ordering;
 mod foreign_log;
 mod health;
 mod outage;
+mod parking;
 mod rebuild;
 mod restart;
 mod slow_listeners;
@@ -26,6 +28,7 @@ pub(super) fn trials() -> Vec<Trial> {
         restart::trials(),
         slow_listeners::trials(),
         outage::trials(),
+        parking::trials(),
         rebuild::trials(),
         split_databases::trials(),
         verify::trials(),

@@ -2,6 +2,9 @@
 //! the projector kept, even when the read tables were damaged, over more events than one
 //! rebuild batch holds (500); and instances running beside a rebuild drop their caches.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
 use libtest_mimic::Trial;
 use sea_orm::{
     ConnectionTrait, Database, DatabaseConnection, DbBackend, FromQueryResult, JsonValue, Statement,
@@ -10,8 +13,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::support::{
-    TestApp, TestDatabase, assert_no_errors, on_both_databases, on_postgres, run_rosterql,
-    test_config,
+    TestApp, TestDatabase, WsClient, assert_no_errors, on_both_databases, on_postgres,
+    rosterql_output, run_rosterql, test_config,
 };
 
 const ORGANIZATIONS: u32 = 10;
@@ -219,23 +222,118 @@ async fn running_instances_drop_their_caches_when_the_read_side_is_rebuilt(datab
 
     run_rosterql(&database.url, None, &["rebuild-projections"]).await;
     for app in [&leader, &follower] {
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
         while app.user_name(&id).await != name {
             assert!(
                 tokio::time::Instant::now() < deadline,
                 "{} still serves the damaged row from its cache",
                 app.address
             );
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
     leader.stop().await;
     follower.stop().await;
 }
 
+/// A rebuild beside a serving instance that keeps reading and writing: every read answers
+/// the whole directory (never an empty, half-built or older table), every write is
+/// accepted, a listener gets each new user once, in order, and afterwards the read side is
+/// what the log says (a creation the new tables missed would show as a missing row and a
+/// wrong member count).
+async fn a_rebuild_beside_reads_and_writes_is_seen_by_none_of_them(database: TestDatabase) {
+    run_rosterql(&database.url, None, &["migrate"]).await;
+    let seed = ["seed", "--organizations", "3", "--users", "600"];
+    run_rosterql(&database.url, None, &seed).await;
+    let app = TestApp::start(&test_config(&database)).await;
+    app.settle().await;
+    let organization = ids(&app, "organizations").await.remove(0);
+    let after = app.read_position().await;
+    let changes = "subscription($id: ID, $after: String) { \
+        userChanged(organizationId: $id, after: $after) { event position } }";
+    let variables = json!({ "id": organization, "after": after });
+    let mut listener = WsClient::subscribed(&app, Some(&app.admin), changes, variables).await;
+
+    let rebuilding = AtomicBool::new(true);
+    let rebuild = async {
+        run_rosterql(&database.url, None, &["rebuild-projections"]).await;
+        rebuilding.store(false, Ordering::Release);
+    };
+    let query = "{ users(first: 1) { totalCount } organizations(first: 1) { totalCount } }";
+    let reads = async {
+        let (mut reads, mut users) = (0, 600);
+        let mut slowest = Duration::ZERO;
+        while rebuilding.load(Ordering::Acquire) {
+            let started = Instant::now();
+            let body = app.gql_as(None, query, json!({})).await;
+            slowest = slowest.max(started.elapsed());
+            assert_no_errors(&body);
+            let seen = body["data"]["users"]["totalCount"].as_i64().unwrap_or(0);
+            assert!(
+                seen >= users,
+                "read {reads}: {seen} users after {users}: {body}"
+            );
+            assert_eq!(body["data"]["organizations"]["totalCount"], 3, "{body}");
+            users = seen;
+            reads += 1;
+        }
+        (reads, slowest)
+    };
+    let creations = async {
+        let mut created = 0;
+        while rebuilding.load(Ordering::Acquire) || created < 20 {
+            let email = format!("during{created}@example.com");
+            app.create_user(&organization, &email, "During").await;
+            created += 1;
+        }
+        created
+    };
+    let ((), (reads, slowest), created) = tokio::join!(rebuild, reads, creations);
+    eprintln!("{reads} reads during the rebuild, the slowest {slowest:?}; {created} users created");
+    assert!(reads > 0, "no read ran during the rebuild");
+
+    // Each creation reaches the listener once, in order: as many changes as creations, each
+    // further along the log, the last one the last made.
+    let last = app
+        .create_user(&organization, "after@example.com", "After")
+        .await;
+    let mut positions = Vec::new();
+    for _ in 0..=created {
+        let change = listener.next_change("userChanged").await;
+        assert_eq!(change["event"], "UserCreated", "{change}");
+        positions.push(change["position"].as_str().expect("a position").to_owned());
+    }
+    let in_order = positions
+        .windows(2)
+        .all(|pair| position(&pair[0]) < position(&pair[1]));
+    assert!(in_order, "{positions:?}");
+    let token = last["consistencyToken"].as_str().expect("a token");
+    assert_eq!(
+        positions.last().map(String::as_str),
+        Some(token),
+        "{positions:?}"
+    );
+    app.settle().await;
+    let verified = rosterql_output(&database.url, None, &["verify-projections"]).await;
+    assert_eq!(
+        verified.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&verified.stdout)
+    );
+    app.stop().await;
+}
+
+/// A position as (tx, seq), to compare.
+fn position(text: &str) -> (i64, i64) {
+    let (tx, seq) = text.split_once('.').expect("tx.seq");
+    (tx.parse().expect("tx"), seq.parse().expect("seq"))
+}
+
 pub(super) fn trials() -> Vec<Trial> {
     let mut trials = on_both_databases!(
         a_rebuild_restores_a_damaged_read_side_from_more_than_two_batches_of_events,
+        a_rebuild_beside_reads_and_writes_is_seen_by_none_of_them,
     );
     trials.extend(on_postgres!(
         running_instances_drop_their_caches_when_the_read_side_is_rebuilt

@@ -7,10 +7,11 @@
 use std::time::Duration;
 
 use libtest_mimic::Trial;
-use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 use serde_json::json;
 
-use crate::support::{TestApp, TestDatabase, on_both_databases, rosterql_output};
+use crate::support::{
+    Backend, TestApp, TestDatabase, execute_sql, on_both_databases, rosterql_output,
+};
 
 /// Runs `verify-projections` with `args`; returns its exit code and what it printed.
 async fn verify(database: &TestDatabase, args: &[&str]) -> (i32, String) {
@@ -24,21 +25,8 @@ const COLUMNS: &str = "id, organization_id, organization_slug, organization_name
     name_folded, role, status, version, created_at, updated_at, applied_tx, applied_seq";
 
 async fn damage(database: &TestDatabase, statements: &[String]) {
-    let db = Database::connect(&database.url)
-        .await
-        .expect("the database");
     for sql in statements {
-        let statement = Statement::from_string(db.get_database_backend(), sql.clone());
-        let changed = db.execute_raw(statement).await.expect("the damage is done");
-        assert_eq!(changed.rows_affected(), 1, "{sql}");
-    }
-}
-
-/// A uuid as a literal of `backend`'s id column.
-fn id_literal(backend: DbBackend, id: &str) -> String {
-    match backend {
-        DbBackend::Postgres => format!("'{id}'"),
-        _ => format!("X'{}'", id.replace('-', "")),
+        assert_eq!(execute_sql(&database.url, sql).await, 1, "{sql}");
     }
 }
 
@@ -75,17 +63,13 @@ async fn damaged_rows_are_found_printed_and_repaired_beside_a_live_server(databa
     app.settle().await;
     let database = app.stop().await.expect("its database");
 
-    let backend = if database.url.starts_with("postgres") {
-        DbBackend::Postgres
-    } else {
-        DbBackend::Sqlite
-    };
+    let backend = database.backend();
     let (ada_id, grace_id, org_id) = (
-        id_literal(backend, &ada),
-        id_literal(backend, &grace),
-        id_literal(backend, &organization_id),
+        backend.id_literal(&ada),
+        backend.id_literal(&grace),
+        backend.id_literal(&organization_id),
     );
-    let stray = id_literal(backend, "01a227d1-0000-7000-8000-000000000001");
+    let stray = backend.id_literal("01a227d1-0000-7000-8000-000000000001");
     damage(
         &database,
         &[
@@ -128,7 +112,7 @@ async fn damaged_rows_are_found_printed_and_repaired_beside_a_live_server(databa
         "{printed}"
     );
     assert_eq!(app.user_name(&grace).await, "Grace");
-    if backend == DbBackend::Postgres {
+    if backend == Backend::Postgres {
         // The repair is announced: the serving instance drops what it cached.
         let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
         while app.user_name(&ada).await != "Ada 40" {

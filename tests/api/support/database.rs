@@ -89,6 +89,26 @@ impl TestDatabase {
     }
 }
 
+/// Runs `sql` on the database at `url`, as an operator by hand would; returns the rows it
+/// changed.
+pub(crate) async fn execute_sql(url: &str, sql: &str) -> u64 {
+    let db = Database::connect(url).await.expect("the database opens");
+    let statement = sea_orm::Statement::from_string(db.get_database_backend(), sql.to_owned());
+    let done = db.execute_raw(statement).await;
+    done.unwrap_or_else(|error| panic!("{sql}: {error}"))
+        .rows_affected()
+}
+
+impl Backend {
+    /// A uuid as a literal of this backend's id columns.
+    pub(crate) fn id_literal(self, id: &str) -> String {
+        match self {
+            Self::Postgres => format!("'{id}'"),
+            Self::Sqlite => format!("X'{}'", id.replace('-', "")),
+        }
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         let Some(name) = self.postgres_name.take() else {

@@ -70,6 +70,14 @@ impl HoldableApp {
         }
     }
 
+    /// The read database's URL (a file of its own on SQLite).
+    pub(crate) fn read_url(&self) -> &str {
+        match self.backend {
+            Backend::Postgres => &self.app.database().url,
+            Backend::Sqlite => &self.held_url,
+        }
+    }
+
     /// Holds the projector back from here on: what commits after this call is not applied
     /// until [`Hold::release`] (on Postgres, what committed before may still be).
     pub(crate) async fn hold(&self) -> Hold {

@@ -15,7 +15,7 @@ mod ws;
 
 pub(crate) use app::{JWT_SECRET, TestApp, keys, test_config};
 pub(crate) use cluster::{Cluster, ClusterView, Endpoint};
-pub(crate) use database::TestDatabase;
+pub(crate) use database::{TestDatabase, execute_sql};
 pub(crate) use graphql::{
     ORGANIZATION_FIELDS, USER_FIELDS, assert_no_errors, assert_no_internal_detail, error_code,
     input, mutation_document, snapshot, text, user_changed,

@@ -79,6 +79,8 @@ impl Fold {
         )
     }
 
+    /// Folds `recorded` in; when it cannot be (a row it needs is missing), says why and
+    /// leaves the fold as it was.
     pub(in crate::query::projector) fn apply(
         &mut self,
         recorded: &RecordedEvent,
@@ -186,6 +188,12 @@ impl Fold {
     fn apply_user(&mut self, recorded: &RecordedEvent, member: &MemberEvent) -> Result<(), DbErr> {
         let id = recorded.aggregate_id;
         let organization_id = member.organization_id;
+        // Every row the event needs is there before any changes: an event that cannot be
+        // applied leaves the fold as it was.
+        self.organization(organization_id)?;
+        if !matches!(member.event, UserEvent::UserCreated(_)) {
+            self.user(id)?;
+        }
         self.changed_users.insert(id);
         match &member.event {
             UserEvent::UserCreated(created) => {
@@ -435,10 +443,46 @@ mod tests {
         );
     }
 
+    fn organization_created(log: &mut Log, id: Uuid) {
+        let acme = OrganizationCreated {
+            slug: Slug::parse("acme").expect("a slug"),
+            name: name("Acme"),
+        };
+        let created = OrganizationEvent::OrganizationCreated(acme);
+        log.push(id, 1, DomainEvent::Organization(created));
+    }
+
+    #[test]
+    fn an_event_that_cannot_be_applied_leaves_the_fold_as_it_was() {
+        let (organization, elsewhere, ada) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let mut log = Log::new();
+        organization_created(&mut log, organization);
+        log.user(ada, organization, 1, created("ada@example.com"));
+        let mut fold = Fold::new(Vec::new(), Vec::new());
+        for event in &log.events {
+            fold.apply(event).expect("applies");
+        }
+        // Ada's row is there, the organization this event names is not.
+        let mut bad = Log::new();
+        bad.user(ada, elsewhere, 2, UserEvent::UserSuspended { reason: None });
+        assert!(fold.apply(&bad.events[0]).is_err());
+        let (writes, effects) = fold.finish().expect("the fold finishes");
+        let [row] = writes.users.as_slice() else {
+            panic!("one user: {writes:?}");
+        };
+        assert_eq!(
+            (row.version, row.status.as_str()),
+            (1, UserStatus::Active.as_str()),
+            "the failed event left Ada as she was"
+        );
+        assert_eq!(effects.changes.len(), 2, "no change for the failed event");
+    }
+
     #[test]
     fn an_event_for_a_row_the_read_side_lacks_fails_the_batch() {
         let mut log = Log::new();
         let (organization, user) = (Uuid::now_v7(), Uuid::now_v7());
+        organization_created(&mut log, organization);
         log.user(
             user,
             organization,

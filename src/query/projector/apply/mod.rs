@@ -7,12 +7,16 @@
 pub(super) mod fold;
 pub(super) mod write;
 
+use std::collections::HashSet;
+
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
+use uuid::Uuid;
 
 use self::fold::Fold;
 use super::Effects;
-use crate::event_log::RecordedEvent;
-use crate::query::store::{organization_profiles, user_profiles};
+use super::parked::{Parking, decode_error};
+use crate::event_log::{ReadEvent, RecordedEvent};
+use crate::query::store::{organization_profiles, parked_events, user_profiles};
 
 pub(super) async fn apply(
     db: &impl ConnectionTrait,
@@ -29,8 +33,42 @@ pub(super) async fn apply(
     Ok(effects)
 }
 
-/// Empties every read table (for a rebuild).
+/// Applies `events` like [`apply`], but parks what cannot be applied instead of failing:
+/// an unreadable event, one whose rows are missing, and every later one of an aggregate in
+/// `parked` (which gains the aggregates parked here). For a rebuild, which has no one to
+/// wait for: nothing is retried. Returns what was parked.
+pub(super) async fn apply_or_park(
+    db: &impl ConnectionTrait,
+    events: Vec<ReadEvent>,
+    parked: &mut HashSet<Uuid>,
+) -> Result<Vec<Parking>, DbErr> {
+    let readable: Vec<RecordedEvent> = events.iter().filter_map(|e| e.clone().ok()).collect();
+    let (user_ids, organization_ids) = Fold::ids(&readable);
+    let (users, organizations) = write::load(db, user_ids, organization_ids).await?;
+    let mut fold = Fold::new(users, organizations);
+    let mut parkings = Vec::new();
+    for event in &events {
+        let parking = match event {
+            Ok(recorded) if parked.contains(&recorded.aggregate_id) => Parking::behind(event),
+            Ok(recorded) => match fold.apply(recorded) {
+                Ok(()) => continue,
+                Err(error) => Parking::failed(event, error.to_string(), 1),
+            },
+            Err(unreadable) if parked.contains(&unreadable.aggregate_id) => Parking::behind(event),
+            Err(unreadable) => Parking::failed(event, decode_error(unreadable), 1),
+        };
+        parked.insert(parking.aggregate_id);
+        parkings.push(parking);
+    }
+    fold.forget_changes();
+    let (writes, _) = fold.finish()?;
+    write::store(db, writes).await?;
+    Ok(parkings)
+}
+
+/// Empties every read table and the parked list (for a rebuild).
 pub(super) async fn clear(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    parked_events::Entity::delete_many().exec(db).await?;
     user_profiles::Entity::delete_many().exec(db).await?;
     organization_profiles::Entity::delete_many()
         .exec(db)
