@@ -7,14 +7,18 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use bytes::Bytes;
+use hyper::StatusCode;
 use tokio::process::Command;
 
 use crate::cli::Options;
 use crate::fanout::{self, Fanout, FanoutResult};
 use crate::gql;
+use crate::load::conn::Conn;
 use crate::load::{Client, Endpoint, Plan};
 use crate::meter::PgWatch;
 use crate::pgbench::{self, PgbenchResult};
@@ -429,8 +433,10 @@ async fn run_on(
             run_fanout(opts, &server, &writes, &ws, &reads).await,
         ));
     }
+    results.rebuild = Some(Maybe::from_result(
+        run_rebuild(rosterql, &admin, url, &reads).await,
+    ));
     server.stop().await?;
-    results.rebuild = Some(Maybe::from_result(run_rebuild(rosterql, &admin, url).await));
     Ok(())
 }
 
@@ -450,18 +456,49 @@ async fn run_pgbench(
     pgbench::run(url, users, opts.writers, seconds, notify, &opts.out).await
 }
 
+/// `rosterql rebuild-projections` beside the serving server, with one connection reading a
+/// page of users back to back all along (from the tables, not the cache): the slowest read
+/// is the longest one waited for the swap.
 async fn run_rebuild(
     rosterql: &Rosterql,
     admin: &tokio_postgres::Client,
     url: &str,
+    reads: &Endpoint,
 ) -> anyhow::Result<Rebuild> {
-    eprintln!("bench: rosterql rebuild-projections");
+    eprintln!("bench: rosterql rebuild-projections, beside reads");
     let events = postgres::count(admin, "SELECT count(*) FROM events").await?;
-    let seconds = rosterql.rebuild(url).await?.as_secs_f64();
+    let rebuilding = AtomicBool::new(true);
+    let rebuild = async {
+        let took = rosterql.rebuild(url).await;
+        rebuilding.store(false, Ordering::Release);
+        took
+    };
+    let reader = async {
+        let page = Bytes::from_static(br#"{"query":"{ users(first: 20) { nodes { id name } } }"}"#);
+        let mut conn = Conn::to(reads).await?;
+        let (mut count, mut slowest) = (0_u64, Duration::ZERO);
+        while rebuilding.load(Ordering::Acquire) {
+            let sent = Instant::now();
+            let (status, body) = conn.post(page.clone()).await?;
+            slowest = slowest.max(sent.elapsed());
+            anyhow::ensure!(
+                status == StatusCode::OK && !body.windows(8).any(|w| w == b"\"errors\""),
+                "a read during the rebuild failed: {status} {}",
+                String::from_utf8_lossy(&body)
+            );
+            count += 1;
+        }
+        anyhow::Ok((count, slowest))
+    };
+    let (took, read) = tokio::join!(rebuild, reader);
+    let seconds = took?.as_secs_f64();
+    let (reads, slowest) = read?;
     Ok(Rebuild {
         events,
         seconds,
         events_per_second: events as f64 / seconds,
+        reads,
+        slowest_read_ms: slowest.as_secs_f64() * 1e3,
     })
 }
 

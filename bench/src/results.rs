@@ -58,12 +58,16 @@ impl<T> Maybe<T> {
     }
 }
 
-/// `rosterql rebuild-projections` on the seeded database.
+/// `rosterql rebuild-projections` on the seeded database, beside the serving server.
 #[derive(Debug, Clone, Serialize, Default)]
 pub(crate) struct Rebuild {
     pub events: i64,
     pub seconds: f64,
     pub events_per_second: f64,
+    /// Pages of users read back to back from the read tables while it ran.
+    pub reads: u64,
+    /// The slowest of them: the longest a read waited (for the swap, at worst).
+    pub slowest_read_ms: f64,
 }
 
 /// One backend's figures.

@@ -152,10 +152,12 @@ pub(crate) fn evaluate(results: &Results) -> Vec<Row> {
         Some(Maybe::Measured(rebuild)) => rows.push(row(
             "catch-up: rosterql rebuild-projections",
             format!(
-                "{} events in {:.2} s = {} events/s",
+                "{} events in {:.2} s = {} events/s; beside it {} reads, the slowest {:.1} ms",
                 count(rebuild.events as f64),
                 rebuild.seconds,
-                count(rebuild.events_per_second)
+                count(rebuild.events_per_second),
+                count(rebuild.reads as f64),
+                rebuild.slowest_read_ms
             ),
             String::new(),
             String::new(),

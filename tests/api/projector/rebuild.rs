@@ -1,6 +1,7 @@
 //! `rosterql rebuild-projections`: the read side rebuilt from the event log is the read side
 //! the projector kept, even when the read tables were damaged, over more events than one
-//! rebuild batch holds (500); and instances running beside a rebuild drop their caches.
+//! rebuild batch holds (500); reads, writes and listeners beside a rebuild notice nothing;
+//! and instances running beside a rebuild or a repair drop their caches.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -42,14 +43,17 @@ async fn read_tables(db: &DatabaseConnection) -> Value {
             .all(db)
             .await
             .unwrap_or_else(|error| panic!("reading {table}: {error}"));
-        // When the checkpoint last moved is not part of what the read side says.
+        // When the checkpoint last moved is not part of what the read side says, nor
+        // SQLite's key of a user's row in its search index (a rebuild that never writes a
+        // user created and deleted within one batch numbers the rows after it one lower).
         let rows = rows
             .into_iter()
             .map(|mut row| {
-                if let Some(row) = row.as_object_mut()
-                    && table == "projector_checkpoints"
-                {
-                    row.remove("updated_at");
+                if let Some(row) = row.as_object_mut() {
+                    row.remove("search_rowid");
+                    if table == "projector_checkpoints" {
+                        row.remove("updated_at");
+                    }
                 }
                 row
             })
@@ -176,9 +180,15 @@ async fn a_rebuild_restores_a_damaged_read_side_from_more_than_two_batches_of_ev
     run_rosterql(&database.url, None, &["rebuild-projections"]).await;
     let after = read_tables(&db).await;
     for table in READ_TABLES {
+        let first_difference = before[table]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .zip(after[table].as_array().into_iter().flatten())
+            .find(|(before, after)| before != after);
         assert!(
             after[table] == before[table],
-            "{table} differs after the rebuild: {} rows before, {} after",
+            "{table} differs after the rebuild: {} rows before, {} after; first {first_difference:?}",
             before[table].as_array().map_or(0, Vec::len),
             after[table].as_array().map_or(0, Vec::len),
         );
@@ -196,44 +206,6 @@ async fn a_rebuild_restores_a_damaged_read_side_from_more_than_two_batches_of_ev
     assert_eq!(body["data"]["user"]["name"], "Renamed Before", "{body}");
     assert_eq!(body["data"]["readModel"]["lagEvents"], 0, "{body}");
     app.stop().await;
-}
-
-/// A rebuild run beside serving instances is announced: the leader and every follower
-/// drop the cache entries they filled from the damaged tables.
-async fn running_instances_drop_their_caches_when_the_read_side_is_rebuilt(database: TestDatabase) {
-    let app = TestApp::start(&test_config(&database)).await;
-    let (_, created) = app.organization_with_user().await;
-    app.settle().await;
-    let id = created["userId"].as_str().expect("a user id").to_owned();
-    let name = app.user_name(&id).await;
-    app.stop().await;
-
-    let db = Database::connect(&database.url)
-        .await
-        .expect("the database");
-    let damage = "UPDATE user_profiles SET name = 'Damaged' WHERE id = {id}";
-    assert_eq!(execute(&db, damage, Some(&id)).await, 1);
-    // Two instances (the first leads), each caching the damaged row.
-    let leader = TestApp::start(&test_config(&database)).await;
-    let follower = TestApp::start(&test_config(&database)).await;
-    for app in [&leader, &follower] {
-        assert_eq!(app.user_name(&id).await, "Damaged");
-    }
-
-    run_rosterql(&database.url, None, &["rebuild-projections"]).await;
-    for app in [&leader, &follower] {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-        while app.user_name(&id).await != name {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{} still serves the damaged row from its cache",
-                app.address
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-    leader.stop().await;
-    follower.stop().await;
 }
 
 /// A rebuild beside a serving instance that keeps reading and writing: every read answers
@@ -324,6 +296,55 @@ async fn a_rebuild_beside_reads_and_writes_is_seen_by_none_of_them(database: Tes
     app.stop().await;
 }
 
+/// A rebuild or a repair run beside serving instances is announced: the leader and every
+/// follower drop the cache entries they filled from the damaged tables.
+async fn running_instances_drop_their_caches_after(database: TestDatabase, command: &[&str]) {
+    let app = TestApp::start(&test_config(&database)).await;
+    let (_, created) = app.organization_with_user().await;
+    app.settle().await;
+    let id = created["userId"].as_str().expect("a user id").to_owned();
+    let name = app.user_name(&id).await;
+    app.stop().await;
+
+    let db = Database::connect(&database.url)
+        .await
+        .expect("the database");
+    let damage = "UPDATE user_profiles SET name = 'Damaged' WHERE id = {id}";
+    assert_eq!(execute(&db, damage, Some(&id)).await, 1);
+    // Two instances (the first leads), each caching the damaged row.
+    let leader = TestApp::start(&test_config(&database)).await;
+    let follower = TestApp::start(&test_config(&database)).await;
+    for app in [&leader, &follower] {
+        assert_eq!(app.user_name(&id).await, "Damaged");
+    }
+
+    run_rosterql(&database.url, None, command).await;
+    for app in [&leader, &follower] {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        while app.user_name(&id).await != name {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} still serves the damaged row from its cache after {command:?}",
+                app.address
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    leader.stop().await;
+    follower.stop().await;
+}
+
+async fn running_instances_drop_their_caches_when_the_read_side_is_rebuilt(database: TestDatabase) {
+    running_instances_drop_their_caches_after(database, &["rebuild-projections"]).await;
+}
+
+async fn running_instances_drop_their_caches_when_the_read_side_is_repaired(
+    database: TestDatabase,
+) {
+    let repair = ["verify-projections", "--repair"];
+    running_instances_drop_their_caches_after(database, &repair).await;
+}
+
 /// A position as (tx, seq), to compare.
 fn position(text: &str) -> (i64, i64) {
     let (tx, seq) = text.split_once('.').expect("tx.seq");
@@ -336,7 +357,8 @@ pub(super) fn trials() -> Vec<Trial> {
         a_rebuild_beside_reads_and_writes_is_seen_by_none_of_them,
     );
     trials.extend(on_postgres!(
-        running_instances_drop_their_caches_when_the_read_side_is_rebuilt
+        running_instances_drop_their_caches_when_the_read_side_is_rebuilt,
+        running_instances_drop_their_caches_when_the_read_side_is_repaired,
     ));
     trials
 }

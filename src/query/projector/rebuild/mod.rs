@@ -22,9 +22,13 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
 use uuid::Uuid;
 
 use super::announcement::Announcement;
-use super::{BATCH_SIZE, apply, checkpoint, parked};
+use super::{apply, checkpoint, parked};
 use crate::db;
 use crate::event_log::{EventLog, Position};
+
+/// Events per replayed batch: larger than the live projector's, whose batches are sized for
+/// freshness, since a rebuild is read by no one until it is done.
+const REBUILD_BATCH: u64 = 2_000;
 
 /// What a rebuild replayed.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -73,7 +77,7 @@ impl Replay {
         db: &impl ConnectionTrait,
         target: Option<Position>,
     ) -> Result<u64, DbErr> {
-        let mut batch = log.read_after(self.position, BATCH_SIZE).await?;
+        let mut batch = log.read_after(self.position, REBUILD_BATCH).await?;
         if let Some(target) = target {
             batch = batch.up_to(target);
         }

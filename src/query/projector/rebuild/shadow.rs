@@ -2,24 +2,27 @@
 //!
 //! 1. The new tables are made in the schema `rosterql_rebuild` from the live ones (`LIKE`:
 //!    same columns, types, collations, defaults), with their primary keys only.
-//! 2. The log up to the live checkpoint is replayed into them, one transaction per batch,
-//!    by the projector's own code: each batch sets `search_path` to the new schema first.
+//! 2. The log (what it has settled) is replayed into them, one transaction per batch, by
+//!    the projector's own code: each batch sets `search_path` to the new schema first.
 //! 3. The other indexes are built, once, on full tables (cheaper than keeping them up row
 //!    by row), and the tables analysed.
-//! 4. What the live projector applied meanwhile is replayed too, until little is left.
+//! 4. What was appended meanwhile is replayed too, until little is left.
 //! 5. The swap, in one transaction: the checkpoint's row is taken (the live projector waits),
-//!    the last events are replayed, the live tables move out to `rosterql_retired` and the
+//!    the last events are replayed (the checkpoint moves to where they end, when the live
+//!    projector trailed), the live tables move out to `rosterql_retired` and the
 //!    new ones into their schema, under the same names (so every statement, prepared or
-//!    not, finds them), the old ones are dropped, and the swap is announced as a rebuild.
-//!    Reads wait for it only while it holds the tables' locks, after its replay.
+//!    not, finds them), and the swap is announced as a rebuild. Reads wait for it only while
+//!    it holds the tables' locks, after its replay. The old tables are dropped after it.
 
 use std::time::Instant;
 
+use futures_util::StreamExt;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement,
+    TransactionTrait,
 };
 
-use super::{Rebuilt, Replay};
+use super::{REBUILD_BATCH, Rebuilt, Replay};
 use crate::db;
 use crate::event_log::EventLog;
 use crate::query::projector::announcement::Announcement;
@@ -31,12 +34,18 @@ const SHADOW: &str = "rosterql_rebuild";
 const RETIRED: &str = "rosterql_retired";
 /// The read tables a rebuild replaces (the checkpoint stays).
 const TABLES: [&str; 3] = ["organization_profiles", "user_profiles", "parked_events"];
-/// Catch-up rounds before the swap: each replays what the projector applied during the
-/// last one; at most this many, so writes faster than the replay cannot keep it from ending.
+/// Catch-up rounds before the swap: each replays what was appended during the last one,
+/// until one has less than a batch; at most this many, so writes faster than the replay
+/// cannot keep it from ending.
 const CATCH_UP_ROUNDS: usize = 10;
 /// How long the swap waits for the tables' locks before it gives up (reads queue behind it
 /// meanwhile); a statement of a request runs for 10 s at most by default.
 const SWAP_LOCK_TIMEOUT: &str = "15s";
+
+/// How many indexes are built at once.
+const PARALLEL_INDEX_BUILDS: usize = 2;
+/// `maintenance_work_mem` for each index build.
+const INDEX_BUILD_MEMORY: &str = "256MB";
 
 /// An index of a live table, as Postgres would create it.
 struct Index {
@@ -52,7 +61,10 @@ pub(super) async fn rebuild(
     let live_name = current_schema(read_db).await?;
     let live = quoted(&live_name);
     let mut indexes = Vec::new();
-    execute(read_db, &format!("DROP SCHEMA IF EXISTS {SHADOW} CASCADE")).await?;
+    // What an interrupted rebuild left behind.
+    for schema in [SHADOW, RETIRED] {
+        execute(read_db, &format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await?;
+    }
     execute(read_db, &format!("CREATE SCHEMA {SHADOW}")).await?;
     for table in TABLES {
         execute(
@@ -81,50 +93,59 @@ pub(super) async fn rebuild(
         }
     }
     let identity = log.identity().await?;
-    let target = checkpoint::load(read_db).await?.position;
     let mut replay = Replay::default();
     let started = Instant::now();
-    replay_in_batches(log, read_db, &live, &mut replay, target).await?;
+    replay_in_batches(log, read_db, &live, &mut replay).await?;
     tracing::info!(
         events = replay.done.applied + replay.done.parked,
         seconds = started.elapsed().as_secs_f64(),
         "replayed the log into the new read tables; indexing them"
     );
-    for index in &indexes {
-        execute(read_db, &index.definition).await?;
-    }
+    let started = Instant::now();
+    // Two at a time, each with memory enough to sort in memory: the trigram indexes are
+    // most of the work, and they build much faster so.
+    let builds = indexes.iter().map(|index| build(read_db, index));
+    futures_util::stream::iter(builds)
+        .buffer_unordered(PARALLEL_INDEX_BUILDS)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<(), DbErr>>()?;
     for table in TABLES {
         execute(read_db, &format!("ANALYZE {SHADOW}.{table}")).await?;
     }
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        "indexed the new read tables; catching up"
+    );
     for _ in 0..CATCH_UP_ROUNDS {
-        let target = checkpoint::load(read_db).await?.position;
-        if replay.position >= target {
+        if replay_in_batches(log, read_db, &live, &mut replay).await? < REBUILD_BATCH {
             break;
         }
-        replay_in_batches(log, read_db, &live, &mut replay, target).await?;
     }
     swap(log, read_db, &live, &mut replay, identity.as_deref()).await?;
     replay.done.position = replay.position;
     Ok(replay.done)
 }
 
-/// Replays up to `target` into the new tables, one transaction per batch.
+/// Replays what the log has settled into the new tables, one transaction per batch;
+/// returns how many events it read.
 async fn replay_in_batches(
     log: &EventLog,
     read_db: &DatabaseConnection,
     live: &str,
     replay: &mut Replay,
-    target: crate::event_log::Position,
-) -> Result<(), DbErr> {
-    while replay.position < target {
+) -> Result<u64, DbErr> {
+    let mut read = 0;
+    loop {
         let txn = in_shadow(read_db, live).await?;
-        let read = replay.next_batch(log, &txn, Some(target)).await?;
+        let batch = replay.next_batch(log, &txn, None).await?;
         txn.commit().await?;
-        if read == 0 {
-            break;
+        if batch == 0 {
+            return Ok(read);
         }
+        read += batch;
     }
-    Ok(())
 }
 
 /// A transaction whose unqualified table names are the new tables (and whose types and
@@ -150,15 +171,29 @@ async fn swap(
         .await?;
     // The projector's next batch waits until the swap commits.
     let checkpoint = checkpoint::hold(&txn).await?;
-    if let (Some(recorded), Some(actual)) = (&checkpoint.log_identity, identity)
-        && recorded != actual
-    {
+    match (&checkpoint.log_identity, identity) {
+        (Some(recorded), Some(actual)) if recorded != actual => {
+            return Err(DbErr::Custom(format!(
+                "the read side counts in another event log ({recorded}) than this one \
+                 ({actual})"
+            )));
+        }
+        (None, Some(actual)) => checkpoint::record_log_identity(&txn, actual).await?,
+        _ => {}
+    }
+    // The new tables get everything settled: at least what the live ones have, and more
+    // when the projector trails (or never ran); it goes on from where they end.
+    let from = checkpoint.position;
+    replay.up_to(log, &txn, None).await?;
+    let to = replay.position;
+    if to < from {
         return Err(DbErr::Custom(format!(
-            "the read side counts in another event log ({recorded}) than this one ({actual})"
+            "the event log ends at {to}, before the read side's checkpoint {from}"
         )));
     }
-    let at = checkpoint.position;
-    replay.up_to(log, &txn, Some(at)).await?;
+    if to > from {
+        checkpoint::advance(&txn, from, to).await?;
+    }
     let started = Instant::now();
     txn.execute_unprepared(&format!("CREATE SCHEMA {RETIRED}"))
         .await?;
@@ -168,23 +203,23 @@ async fn swap(
         txn.execute_unprepared(&format!("ALTER TABLE {SHADOW}.{table} SET SCHEMA {live}"))
             .await?;
     }
-    txn.execute_unprepared(&format!("DROP SCHEMA {RETIRED} CASCADE"))
-        .await?;
     txn.execute_unprepared(&format!("DROP SCHEMA {SHADOW}"))
         .await?;
     let announcement = Announcement {
-        from: at,
-        to: at,
+        from,
+        to,
         stale: None,
         rebuilt: true,
     };
     announcement.send(&txn).await?;
     txn.commit().await?;
     tracing::info!(
-        position = %at,
+        position = %to,
         held_ms = started.elapsed().as_secs_f64() * 1e3,
         "swapped the new read tables in"
     );
+    // Dropped once the swap no longer holds the live tables.
+    execute(read_db, &format!("DROP SCHEMA {RETIRED} CASCADE")).await?;
     Ok(())
 }
 
@@ -229,6 +264,17 @@ async fn indexes_of(
         });
     }
     Ok(indexes)
+}
+
+/// Builds `index` in a transaction of its own, with [`INDEX_BUILD_MEMORY`].
+async fn build(db: &DatabaseConnection, index: &Index) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    txn.execute_unprepared(&format!(
+        "SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'"
+    ))
+    .await?;
+    txn.execute_unprepared(&index.definition).await?;
+    txn.commit().await
 }
 
 async fn execute(db: &DatabaseConnection, sql: &str) -> Result<(), DbErr> {
