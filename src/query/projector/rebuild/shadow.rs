@@ -8,8 +8,8 @@
 //!    by row), and the tables analysed.
 //! 4. What was appended meanwhile is replayed too, until little is left.
 //! 5. The swap, in one transaction: the checkpoint's row is taken (the live projector waits),
-//!    the last events are replayed (the checkpoint moves to where they end, when the live
-//!    projector trailed), the live tables move out to `rosterql_retired` and the
+//!    the last events are replayed and the checkpoint put where they end, the live tables
+//!    move out to `rosterql_retired` and the
 //!    new ones into their schema, under the same names (so every statement, prepared or
 //!    not, finds them), and the swap is announced as a rebuild. Reads wait for it only while
 //!    it holds the tables' locks, after its replay. The old tables are dropped after it.
@@ -24,7 +24,7 @@ use sea_orm::{
 
 use super::{REBUILD_BATCH, Rebuilt, Replay};
 use crate::db;
-use crate::event_log::EventLog;
+use crate::event_log::{EventLog, Position};
 use crate::query::projector::announcement::Announcement;
 use crate::query::projector::checkpoint;
 
@@ -170,30 +170,15 @@ async fn swap(
     txn.execute_unprepared(&format!("SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'"))
         .await?;
     // The projector's next batch waits until the swap commits.
-    let checkpoint = checkpoint::hold(&txn).await?;
-    match (&checkpoint.log_identity, identity) {
-        (Some(recorded), Some(actual)) if recorded != actual => {
-            return Err(DbErr::Custom(format!(
-                "the read side counts in another event log ({recorded}) than this one \
-                 ({actual})"
-            )));
-        }
-        (None, Some(actual)) => checkpoint::record_log_identity(&txn, actual).await?,
-        _ => {}
-    }
-    // The new tables get everything settled: at least what the live ones have, and more
-    // when the projector trails (or never ran); it goes on from where they end.
-    let from = checkpoint.position;
+    let from = checkpoint::hold(&txn).await?.position;
     replay.up_to(log, &txn, None).await?;
     let to = replay.position;
-    if to < from {
-        return Err(DbErr::Custom(format!(
-            "the event log ends at {to}, before the read side's checkpoint {from}"
-        )));
-    }
-    if to > from {
-        checkpoint::advance(&txn, from, to).await?;
-    }
+    // The checkpoint is where the new tables end, in the log they were built from: further
+    // than the old one when the projector trailed, and anywhere when the old one counted in
+    // another log (a rebuild is how a read side follows a restored or replaced command
+    // database).
+    checkpoint::reset(&txn, identity).await?;
+    checkpoint::advance(&txn, Position::ORIGIN, to).await?;
     let started = Instant::now();
     txn.execute_unprepared(&format!("CREATE SCHEMA {RETIRED}"))
         .await?;
