@@ -190,6 +190,23 @@ pub struct Config {
         global = true
     )]
     pub parked_events_readiness: ParkedEventsReadiness,
+    /// After SIGTERM or Ctrl-C, how long the instance goes on serving with `/readyz` at
+    /// 503 before it stops accepting, so a load balancer has time to stop sending to it.
+    #[arg(
+        long,
+        env = "ROSTERQL_SHUTDOWN_DELAY",
+        default_value = "0s",
+        global = true
+    )]
+    pub shutdown_delay: humantime::Duration,
+    /// Once it stops accepting, how long requests in flight get to finish.
+    #[arg(
+        long,
+        env = "ROSTERQL_SHUTDOWN_TIMEOUT",
+        default_value = "10s",
+        global = true
+    )]
+    pub shutdown_timeout: humantime::Duration,
     /// How long a request waits for a database connection before SERVICE_UNAVAILABLE.
     #[arg(
         long,
@@ -427,6 +444,8 @@ impl Config {
             leader_retry: Duration::from_secs(1).into(),
             max_projection_lag: Duration::from_secs(30).into(),
             parked_events_readiness: ParkedEventsReadiness::Degraded,
+            shutdown_delay: Duration::ZERO.into(),
+            shutdown_timeout: Duration::from_secs(10).into(),
             database_timeout: Duration::from_secs(5).into(),
             max_write_ahead: 500,
             websocket: WebSocketConfig::default(),
@@ -530,6 +549,16 @@ impl Config {
             "ROSTERQL_MAX_PROJECTION_LAG (--max-projection-lag)",
             *self.max_projection_lag,
             MAX_PROJECTION_LAG,
+        )?;
+        within(
+            "ROSTERQL_SHUTDOWN_DELAY (--shutdown-delay)",
+            *self.shutdown_delay,
+            SHUTDOWN_DELAY,
+        )?;
+        within(
+            "ROSTERQL_SHUTDOWN_TIMEOUT (--shutdown-timeout)",
+            *self.shutdown_timeout,
+            SHUTDOWN_TIMEOUT,
         )?;
         within(
             "ROSTERQL_DATABASE_TIMEOUT (--database-timeout)",
@@ -650,6 +679,9 @@ const CHANGE_BUFFER: RangeInclusive<usize> = 1..=1 << 20;
 const CACHE_CAPACITY: RangeInclusive<u64> = 1..=100_000_000;
 const LEADER_RETRY: RangeInclusive<Duration> =
     Duration::from_millis(10)..=Duration::from_secs(10 * 60);
+const SHUTDOWN_DELAY: RangeInclusive<Duration> = Duration::ZERO..=Duration::from_secs(10 * 60);
+const SHUTDOWN_TIMEOUT: RangeInclusive<Duration> =
+    Duration::from_millis(100)..=Duration::from_secs(10 * 60);
 const MAX_PROJECTION_LAG: RangeInclusive<Duration> =
     Duration::from_millis(100)..=Duration::from_secs(24 * 3600);
 const DATABASE_TIMEOUT: RangeInclusive<Duration> =
@@ -831,6 +863,11 @@ mod tests {
                 "ROSTERQL_DATABASE_TIMEOUT",
                 |c, ms| c.database_timeout = millis(ms),
                 300_000,
+            ),
+            (
+                "ROSTERQL_SHUTDOWN_TIMEOUT",
+                |c, ms| c.shutdown_timeout = millis(ms),
+                600_000,
             ),
             (
                 "ROSTERQL_MAX_WRITE_AHEAD",

@@ -1,13 +1,16 @@
 //! Builds the application: databases, migrations, cache, projector, readiness and router;
 //! runs the HTTP server, and the projector on a thread and runtime of its own (with
 //! connections of its own on Postgres), and the purge of expired idempotency keys, under one
-//! shutdown signal.
+//! shutdown signal, and shuts them down in order: drain, stop accepting, finish what is in
+//! flight, then stop the projector after its batch.
 
 mod databases;
+mod draining;
 mod idempotency_purge;
 mod readiness;
 
 pub use databases::Databases;
+pub use draining::{DrainSwitch, Draining, OpenGuard, OpenNow, draining};
 pub use readiness::{ParkedEventsReadiness, Readiness, Verdict};
 
 use std::future::Future;
@@ -32,15 +35,18 @@ use crate::query::{
     UserDirectory,
 };
 
-/// How long open connections (WebSockets) get to finish after shutdown is asked for.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-
 pub struct Application {
     listener: TcpListener,
     state: HttpState,
     projector: Projector,
     /// For the purge of expired idempotency keys.
     commands: CommandService,
+    /// For the last log line: where the read side stood.
+    progress: ReadProgress,
+    drain: DrainSwitch,
+    draining: Draining,
+    shutdown_delay: Duration,
+    shutdown_timeout: Duration,
 }
 
 impl Application {
@@ -127,12 +133,14 @@ impl Application {
             leadership: Leadership::new(config.read_database_url(), instance)
                 .context("reading the read database's URL")?,
         };
+        let (drain, draining) = draining();
         let readiness = Readiness::new(
             databases.command.reads,
             databases.read.reads,
             progress.clone(),
             config.max_projection_lag.into(),
             config.parked_events_readiness,
+            draining.clone(),
         );
         let limits = RequestLimits {
             max_batch: config.max_batch,
@@ -146,10 +154,11 @@ impl Application {
         let state = HttpState::new(
             schema,
             keys,
-            progress,
+            progress.clone(),
             readiness,
             limits,
             config.websocket.clone(),
+            draining.clone(),
         );
         let listener = TcpListener::bind(config.bind)
             .await
@@ -159,6 +168,11 @@ impl Application {
             state,
             projector,
             commands,
+            progress,
+            drain,
+            draining,
+            shutdown_delay: config.shutdown_delay.into(),
+            shutdown_timeout: config.shutdown_timeout.into(),
         })
     }
 
@@ -169,39 +183,71 @@ impl Application {
             .unwrap_or_default()
     }
 
-    /// Serves until `shutdown` completes, then stops the projector and, after a grace
-    /// period for open connections, the server.
+    /// Serves until `shutdown` completes, then shuts down in order: `/readyz` turns 503
+    /// and WebSockets are closed with 1001 at once; after the shutdown delay the listener
+    /// closes and requests in flight get the shutdown timeout to finish; then the projector
+    /// finishes its batch, records its checkpoint and gives the lead up.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let (stop, stopped) = watch::channel(false);
-        let wait_for_stop = move || {
-            let mut stopped = stopped.clone();
-            async move {
-                let _ = stopped.wait_for(|stop| *stop).await;
-            }
-        };
+        let (stop_accepting, accepting) = watch::channel(false);
+        let (drain, draining) = (self.drain, self.draining.clone());
+        let delay = self.shutdown_delay;
         tokio::spawn(async move {
             shutdown.await;
-            let _ = stop.send(true);
+            let open = draining.open();
+            tracing::info!(
+                requests = open.requests,
+                websockets = open.websockets,
+                delay = ?delay,
+                "shutting down: /readyz answers 503, WebSockets are closed (1001), and the \
+                 listener closes after the delay"
+            );
+            drain.start();
+            tokio::time::sleep(delay).await;
+            let _ = stop_accepting.send(true);
         });
+        let accepting_stopped = move || {
+            let mut accepting = accepting.clone();
+            async move {
+                let _ = accepting.wait_for(|stopped| *stopped).await;
+            }
+        };
         // The metrics recorder first: a gauge the projector sets before it is installed
         // (`rosterql_projector_leader` as it takes the lead) would be lost for good.
         http::prometheus();
-        let projector = run_on_its_own_thread(self.projector, wait_for_stop())?;
+        // The projector stops last: mutations in flight wait for it to apply their events.
+        let (stop_projector, projector_stops) = oneshot::channel::<()>();
+        let projector = run_on_its_own_thread(self.projector, async move {
+            let _ = projector_stops.await;
+        })?;
         tokio::spawn(idempotency_purge::purge_expired_keys(
             self.commands,
-            wait_for_stop(),
+            accepting_stopped(),
         ));
-        let grace = wait_for_stop();
         let routes = http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        let server = axum::serve(self.listener, routes).with_graceful_shutdown(wait_for_stop());
+        let server = axum::serve(self.listener, routes).with_graceful_shutdown(accepting_stopped());
+        let timeout = self.shutdown_timeout;
+        let timed_out = accepting_stopped();
         let served = tokio::select! {
             served = server => served,
-            () = async move { grace.await; tokio::time::sleep(SHUTDOWN_GRACE).await } => Ok(()),
+            () = async move { timed_out.await; tokio::time::sleep(timeout).await } => Ok(()),
         };
+        let open = self.draining.open();
+        let _ = stop_projector.send(());
         let _ = projector.await;
+        tracing::info!(
+            unfinished_requests = open.requests,
+            open_websockets = open.websockets,
+            position = %self.progress.applied(),
+            "stopped: {}; the projector finished its batch at its checkpoint",
+            if open.requests == 0 {
+                "every request in flight was answered"
+            } else {
+                "the shutdown timeout cut requests in flight short"
+            }
+        );
         served
     }
 }

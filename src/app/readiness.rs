@@ -1,12 +1,14 @@
 //! Whether this instance can answer: both databases reachable, the projector running and
 //! applying (or following) the log, and the read side no further behind the log than the
 //! configured bound (a stalled projector, or none leading, serves stale reads). Parked
-//! events make it degraded: ready (or not, as configured), saying why.
+//! events make it degraded: ready (or not, as configured), saying why. Once shutdown has
+//! started it is not ready, whatever else holds.
 
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 
+use super::Draining;
 use crate::query::ReadProgress;
 
 /// How long a database may take to answer readiness's ping (a load balancer's probe
@@ -41,6 +43,7 @@ pub struct Readiness {
     /// The most the read side may trail the log.
     max_lag: Duration,
     parked_events: ParkedEventsReadiness,
+    draining: Draining,
 }
 
 impl Readiness {
@@ -50,6 +53,7 @@ impl Readiness {
         progress: ReadProgress,
         max_lag: Duration,
         parked_events: ParkedEventsReadiness,
+        draining: Draining,
     ) -> Self {
         Self {
             command_db,
@@ -57,10 +61,14 @@ impl Readiness {
             progress,
             max_lag,
             parked_events,
+            draining,
         }
     }
 
     pub async fn verdict(&self) -> Verdict {
+        if self.draining.has_started() {
+            return Verdict::Unavailable(vec!["the instance is shutting down".to_owned()]);
+        }
         let mut problems = Vec::new();
         let mut warnings = Vec::new();
         // Both at once, and no longer than a load balancer's probe waits.

@@ -3,10 +3,12 @@
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use super::HttpState;
 
 /// How often recorded histogram samples are folded into their buckets. Until then each
 /// sample is kept on its own, so without this the samples of every request between two
@@ -55,7 +57,16 @@ pub(super) async fn render() -> String {
     prometheus().render()
 }
 
-pub(super) async fn record_request(request: Request, next: Next) -> Response {
+/// Counts and times every request, and holds it open for shutdown's count of what it
+/// drains.
+pub(super) async fn record_request(
+    State(state): State<HttpState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let _open = state.draining.request();
+    let in_flight = metrics::gauge!("rosterql_http_requests_in_flight");
+    in_flight.increment(1.0);
     let started = Instant::now();
     let route = request
         .extensions()
@@ -68,5 +79,6 @@ pub(super) async fn record_request(request: Request, next: Next) -> Response {
     metrics::counter!("rosterql_http_requests_total", &labels).increment(1);
     metrics::histogram!("rosterql_http_request_duration_seconds", &labels)
         .record(started.elapsed().as_secs_f64());
+    in_flight.decrement(1.0);
     response
 }

@@ -34,7 +34,7 @@ use axum::routing::get;
 use self::documents::Documents;
 use self::rate_limits::RateLimits;
 use self::websocket::WebSockets;
-use crate::app::Readiness;
+use crate::app::{Draining, Readiness};
 use crate::auth::TokenKeys;
 use crate::config::WebSocketConfig;
 use crate::graphql::RosterSchema;
@@ -54,6 +54,8 @@ pub struct Shared {
     documents: Documents,
     websockets: WebSockets,
     rate_limits: Arc<RateLimits>,
+    /// Shutdown: counts what is open, and closes WebSockets once it starts.
+    draining: Draining,
     max_batch: usize,
     max_body_bytes: usize,
     execution_timeout: Duration,
@@ -84,6 +86,7 @@ impl HttpState {
         readiness: Readiness,
         limits: RequestLimits,
         websocket: WebSocketConfig,
+        draining: Draining,
     ) -> Self {
         Self(Arc::new(Shared {
             schema,
@@ -99,6 +102,7 @@ impl HttpState {
                 limits.rate_limit_mutations,
                 limits.rate_limit_anonymous_reads,
             ),
+            draining,
         }))
     }
 }
@@ -126,6 +130,9 @@ pub fn router(state: HttpState) -> Router {
         .route("/readyz", get(health::ready))
         .route("/metrics", get(metrics::render));
     with_request_guard(routes)
-        .layer(middleware::from_fn(metrics::record_request))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::record_request,
+        ))
         .with_state(state)
 }

@@ -1,6 +1,7 @@
 //! Why the server closes a `graphql-transport-ws` socket: the protocol's close codes
-//! (4400, 4401, 4403, 4408, 4409, 4429), 1009 for a message too big to read and 1013 for
-//! what the client may retry later, each with a reason that fits a close frame.
+//! (4400, 4401, 4403, 4408, 4409, 4429), 1001 at shutdown, 1009 for a message too big to
+//! read and 1013 for what the client may retry later, each with a reason that fits a close
+//! frame.
 
 use std::time::Duration;
 
@@ -11,6 +12,8 @@ use crate::graphql::ClientError;
 /// A close frame's reason holds at most this many bytes (RFC 6455, 5.5: 125 for the frame,
 /// 2 of them the code).
 const MAX_REASON_BYTES: usize = 123;
+/// RFC 6455's "going away": the server is shutting down.
+const GOING_AWAY: u16 = 1001;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Closing {
@@ -51,6 +54,11 @@ impl Closing {
     }
 
     /// 4408: no `connection_init` within the allowed time.
+    /// The server is shutting down: the client reconnects elsewhere.
+    pub(super) fn going_away() -> Self {
+        Self::new(GOING_AWAY, "the server is shutting down")
+    }
+
     pub(super) fn init_timeout() -> Self {
         Self::new(4408, "Connection initialisation timeout")
     }

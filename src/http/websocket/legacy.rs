@@ -33,6 +33,9 @@ const FORBIDDEN: u16 = 4403;
 /// How long the answer to a client's close frame may take.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
+/// The close code when the server shuts down.
+const GOING_AWAY: u16 = 1001;
+
 /// The close code after a `start` beyond the operations a socket may run.
 const POLICY_VIOLATION: u16 = 1008;
 
@@ -169,6 +172,15 @@ pub(super) async fn serve(socket: WebSocket, state: HttpState, _place: Place) {
                     return;
                 }
             },
+            () = state.draining.started() => {
+                let going_away = Message::Close(Some(CloseFrame {
+                    code: GOING_AWAY,
+                    reason: "the server is shutting down".into(),
+                }));
+                let _ = sink.send(going_away).await;
+                let _ = tokio::time::timeout(CLOSE_GRACE, sink.close()).await;
+                return;
+            }
             () = expiry(expires_at), if expires_at.is_some() => {
                 if !expires_at.is_some_and(has_expired) {
                     continue;

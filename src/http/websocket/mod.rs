@@ -5,7 +5,7 @@
 //! with its close codes, pings and the token's expiry; the legacy `graphql-ws` protocol by
 //! async-graphql's machine in [`legacy`]. Each socket holds a place among its caller's
 //! connections ([`callers`]): by client address until `connection_init` names a token's
-//! subject.
+//! subject. Once shutdown starts, every socket is closed with 1001 (going away).
 
 mod callers;
 mod closing;
@@ -69,6 +69,7 @@ pub(super) async fn upgrade(
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(state.max_body_bytes)
         .on_upgrade(move |socket| async move {
+            let _open = state.draining.websocket();
             let open = metrics::gauge!("rosterql_websocket_connections");
             open.increment(1.0);
             match protocol {

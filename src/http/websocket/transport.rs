@@ -143,6 +143,7 @@ impl Connection {
                     self.forward(id, next).await
                 }
                 Some(id) = slow.recv() => Err(self.too_slow(&id).into()),
+                () = self.state.draining.started() => Err(Closing::going_away().into()),
             };
             if let Err(ending) = step {
                 return ending;

@@ -1,5 +1,5 @@
-//! The `rosterql` binary's subcommands, run as a user would run them, and the committed
-//! schema.
+//! The `rosterql` binary's subcommands, run as a user would run them, its shutdown on a
+//! signal, and the committed schema.
 
 use std::process::{Command, Output};
 
@@ -10,6 +10,7 @@ mod invalid_configuration;
 mod schema;
 mod seed;
 mod serve;
+mod shutdown;
 mod token;
 
 pub(crate) fn trials() -> Vec<Trial> {
@@ -18,6 +19,7 @@ pub(crate) fn trials() -> Vec<Trial> {
         token::trials(),
         seed::trials(),
         serve::trials(),
+        shutdown::trials(),
         configuration::trials(),
         invalid_configuration::trials(),
     ]

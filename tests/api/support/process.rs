@@ -32,6 +32,8 @@ const CONFIGURATION: &[&str] = &[
     "ROSTERQL_LEADER_RETRY",
     "ROSTERQL_MAX_PROJECTION_LAG",
     "ROSTERQL_PARKED_EVENTS_READINESS",
+    "ROSTERQL_SHUTDOWN_DELAY",
+    "ROSTERQL_SHUTDOWN_TIMEOUT",
     "ROSTERQL_DATABASE_TIMEOUT",
     "ROSTERQL_MAX_WRITE_AHEAD",
     "ROSTERQL_WS_INIT_TIMEOUT",
@@ -130,7 +132,7 @@ impl ServerProcess {
         }
     }
 
-    /// Every line written to stderr so far, without terminal colours.
+    /// Every line written to stderr so far, as written.
     pub(super) fn log(&self) -> Vec<String> {
         self.log.lock().expect("the log").clone()
     }
@@ -256,6 +258,16 @@ pub(crate) fn refused_at_start_unsetting(
 pub(crate) struct SharedChild(Arc<Mutex<Child>>);
 
 impl SharedChild {
+    /// Sends the process signal `name` (`TERM`, `INT`), as `kill -s` does.
+    pub(crate) fn signal(&self, name: &str) {
+        let pid = self.lock().id().to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-s", name, &pid])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "kill -s {name} {pid}: {sent}");
+    }
+
     /// The process's exit status once it has exited (`signal: 9 (SIGKILL)`,
     /// `exit status: 101`); None while it runs, or when that cannot be told.
     pub(crate) fn exited(&self) -> Option<String> {
