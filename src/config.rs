@@ -67,6 +67,13 @@ pub enum Command {
     },
 }
 
+/// How the log is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     /// The command (write) database.
@@ -75,6 +82,17 @@ pub struct Config {
     /// The projection (read) database [default: the command database].
     #[arg(long, env = "READ_DATABASE_URL", global = true)]
     pub read_database_url: Option<String>,
+    /// How the log is written: `text` (colours only on a terminal) or `json` (one object
+    /// per line, for a log collector).
+    #[arg(
+        long,
+        env = "ROSTERQL_LOG_FORMAT",
+        value_enum,
+        ignore_case = true,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
     /// The listen address.
     #[arg(
         long,
@@ -428,6 +446,7 @@ impl Config {
         Self {
             database_url: database_url.into(),
             read_database_url: None,
+            log_format: LogFormat::Text,
             bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
             jwt_secret: None,
             jwt_public_key_file: None,

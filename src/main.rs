@@ -9,7 +9,7 @@ use rand::RngCore;
 use rosterql::app::{Application, Databases};
 use rosterql::auth::{MIN_SECRET_BYTES, Role, SignError, TokenKeys};
 use rosterql::command::CommandService;
-use rosterql::config::{Cli, Command, Config};
+use rosterql::config::{Cli, Command, Config, LogFormat};
 use rosterql::event_log::EventLog;
 use rosterql::graphql;
 use rosterql::query::projector;
@@ -20,14 +20,16 @@ const ADMIN_TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(24 *
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
+    let log = tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(std::io::stderr);
+    match cli.config.log_format {
         // Colours on a terminal only: a log written to a file or a collector stays text.
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+        LogFormat::Text => log.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => log.json().init(),
+    }
     let keys = match cli.config.validate().and_then(|()| cli.config.token_keys()) {
         Ok(keys) => keys,
         Err(error) => {
@@ -119,8 +121,10 @@ async fn run(
 }
 
 async fn serve(config: Config, keys: Option<TokenKeys>) -> anyhow::Result<()> {
-    let keys = match keys {
-        Some(keys) => keys,
+    // Development: no key configured. The admin token made for this run is logged, and
+    // filled into GraphiQL's headers when only this machine can reach the page.
+    let (keys, playground_token) = match keys {
+        Some(keys) => (keys, None),
         None => {
             let mut secret = [0u8; MIN_SECRET_BYTES];
             rand::rng().fill_bytes(&mut secret);
@@ -133,10 +137,20 @@ async fn serve(config: Config, keys: Option<TokenKeys>) -> anyhow::Result<()> {
                 "ROSTERQL_JWT_SECRET is not set: tokens are signed with a random secret for this run"
             );
             tracing::warn!("admin token (valid 24h): {token}");
-            keys
+            let local = config.bind.ip().is_loopback();
+            (keys, local.then_some(token))
         }
     };
-    let application = Application::build(&config, keys).await?;
+    let application = Application::build(&config, keys, playground_token.as_deref()).await?;
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        command_database = %redacted(&config.database_url),
+        read_database = %redacted(config.read_database_url()),
+        bind = %config.bind,
+        instance = %config.instance_name(),
+        "rosterql started; the projector leads on SQLite, and on Postgres logs whether this \
+         instance leads or follows"
+    );
     tracing::info!(
         "rosterql is serving GraphiQL at http://{}:{}/",
         config.bind.ip(),
@@ -144,6 +158,18 @@ async fn serve(config: Config, keys: Option<TokenKeys>) -> anyhow::Result<()> {
     );
     application.run_until(shutdown_signal()).await?;
     Ok(())
+}
+
+/// `url` without its password, for the log.
+fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(_) => url.to_owned(),
+        Err(_) => "(not a URL)".to_owned(),
+    }
 }
 
 async fn shutdown_signal() {

@@ -50,8 +50,13 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects, migrates and binds (port 0 picks a free port). `keys` sign and check tokens.
-    pub async fn build(config: &Config, keys: TokenKeys) -> anyhow::Result<Self> {
+    /// Connects, migrates and binds (port 0 picks a free port). `keys` sign and check tokens;
+    /// `playground_token`, in development only, is filled into GraphiQL's headers.
+    pub async fn build(
+        config: &Config,
+        keys: TokenKeys,
+        playground_token: Option<&str>,
+    ) -> anyhow::Result<Self> {
         let databases = Databases::connect(config, Some(config.statement_timeout.into())).await?;
         databases.migrate(config).await?;
 
@@ -159,6 +164,7 @@ impl Application {
             limits,
             config.websocket.clone(),
             draining.clone(),
+            playground_token,
         );
         let listener = TcpListener::bind(config.bind)
             .await

@@ -56,6 +56,8 @@ pub struct Shared {
     rate_limits: Arc<RateLimits>,
     /// Shutdown: counts what is open, and closes WebSockets once it starts.
     draining: Draining,
+    /// The GraphiQL page, rendered once.
+    playground: axum::body::Bytes,
     max_batch: usize,
     max_body_bytes: usize,
     execution_timeout: Duration,
@@ -87,6 +89,7 @@ impl HttpState {
         limits: RequestLimits,
         websocket: WebSocketConfig,
         draining: Draining,
+        playground_token: Option<&str>,
     ) -> Self {
         Self(Arc::new(Shared {
             schema,
@@ -103,6 +106,7 @@ impl HttpState {
                 limits.rate_limit_anonymous_reads,
             ),
             draining,
+            playground: graphiql::render(playground_token),
         }))
     }
 }

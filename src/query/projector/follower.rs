@@ -28,10 +28,20 @@ impl Projector {
         // between goes unseen.
         let mut announcements = Notices::listen(&self.read_url, ANNOUNCEMENTS);
         let mut failing = false;
+        let mut following = false;
         loop {
             match self.leadership.try_lead(self.leader_retry).await {
                 Ok(Some(lease)) => return lease,
-                Ok(None) => failing = false,
+                Ok(None) => {
+                    failing = false;
+                    if !following {
+                        tracing::info!(
+                            instance = self.leadership.instance(),
+                            "another instance leads the projector; this one follows its batches"
+                        );
+                        following = true;
+                    }
+                }
                 Err(error) => {
                     if !failing {
                         tracing::warn!(%error, "cannot compete for the projector's lead; retrying");

@@ -83,7 +83,7 @@ impl TestApp {
             .token_keys()
             .expect("valid token settings")
             .unwrap_or_else(keys);
-        let application = Application::build(config, keys)
+        let application = Application::build(config, keys, None)
             .await
             .expect("the app builds");
         let port = application.port();
