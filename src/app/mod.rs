@@ -163,7 +163,6 @@ impl Application {
             readiness,
             limits,
             config.websocket.clone(),
-            draining.clone(),
             playground_token,
         );
         let listener = TcpListener::bind(config.bind)

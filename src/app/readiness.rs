@@ -65,6 +65,11 @@ impl Readiness {
         }
     }
 
+    /// The shutdown it answers 503 for.
+    pub fn draining(&self) -> &Draining {
+        &self.draining
+    }
+
     pub async fn verdict(&self) -> Verdict {
         if self.draining.has_started() {
             return Verdict::Unavailable(vec!["the instance is shutting down".to_owned()]);

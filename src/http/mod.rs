@@ -88,9 +88,9 @@ impl HttpState {
         readiness: Readiness,
         limits: RequestLimits,
         websocket: WebSocketConfig,
-        draining: Draining,
         playground_token: Option<&str>,
     ) -> Self {
+        let draining = readiness.draining().clone();
         Self(Arc::new(Shared {
             schema,
             keys,
