@@ -222,6 +222,7 @@ impl Application {
         // The metrics recorder first: a gauge the projector sets before it is installed
         // (`rosterql_projector_leader` as it takes the lead) would be lost for good.
         http::prometheus();
+        projector::record_position(self.progress.applied());
         // The projector stops last: mutations in flight wait for it to apply their events.
         let (stop_projector, projector_stops) = oneshot::channel::<()>();
         let projector = run_on_its_own_thread(self.projector, async move {

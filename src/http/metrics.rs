@@ -8,7 +8,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use super::HttpState;
+use super::{HttpState, metric_catalogue};
 
 /// How often recorded histogram samples are folded into their buckets. Until then each
 /// sample is kept on its own, so without this the samples of every request between two
@@ -38,6 +38,7 @@ pub fn prometheus() -> &'static PrometheusHandle {
         // Another recorder may already be installed (an embedding program's); then ours
         // renders nothing, which beats failing.
         let _ = metrics::set_global_recorder(recorder);
+        metric_catalogue::describe_and_register();
         let upkeep = handle.clone();
         std::thread::Builder::new()
             .name("metrics-upkeep".into())

@@ -9,6 +9,7 @@ mod graphiql;
 mod graphql;
 mod health;
 mod idempotency_key;
+mod metric_catalogue;
 mod metrics;
 mod negotiation;
 mod operation_type;

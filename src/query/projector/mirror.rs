@@ -29,8 +29,7 @@ impl Mirror {
         self.cache.apply(cache, to).await;
         self.advance(to);
         self.feed.publish(changes);
-        metrics::gauge!("rosterql_projector_position", "part" => "tx").set(to.tx as f64);
-        metrics::gauge!("rosterql_projector_position", "part" => "seq").set(to.seq as f64);
+        record_position(to);
     }
 
     /// The read side is at `to` by ways no update names (a rebuild, a batch whose effects
@@ -51,4 +50,10 @@ impl Mirror {
             later
         });
     }
+}
+
+/// Exports `position` as the read side's (`rosterql_projector_position`).
+pub fn record_position(position: Position) {
+    metrics::gauge!("rosterql_projector_position", "part" => "tx").set(position.tx as f64);
+    metrics::gauge!("rosterql_projector_position", "part" => "seq").set(position.seq as f64);
 }

@@ -42,7 +42,7 @@ use crate::event_log::{EventLog, RecordedEvent, relay_commits};
 
 pub use checkpoint::{Checkpoint, load as load_checkpoint};
 pub use leadership::{Leadership, Lease, current_leader};
-pub use mirror::Mirror;
+pub use mirror::{Mirror, record_position};
 pub use rebuild::{Rebuilt, rebuild};
 pub use retry::{Retried, retry_parked};
 pub use verify::{Difference, DifferenceKind, Verification, verify};

@@ -1,4 +1,5 @@
-//! `/metrics`: Prometheus counters of requests, commands and cache hits and misses.
+//! `/metrics`: every series described and present from the first scrape; Prometheus
+//! counters of requests, commands and cache hits and misses.
 
 use libtest_mimic::Trial;
 use serde_json::json;
@@ -92,9 +93,52 @@ async fn requests_commands_and_cache_lookups_are_counted_exactly(database: TestD
     assert_eq!(grew("rosterql_commands_total", &CREATE_USER_OK), 0.0);
 }
 
+/// Before anything has happened, the first scrape of a new process already has every series
+/// a dashboard or an alert binds to, each with its help and type.
+async fn every_series_is_described_and_present_from_the_first_scrape(database: TestDatabase) {
+    let app = TestApp::spawn_process(database, &[]).await;
+    let metrics = scrape(&app).await;
+    let present = [
+        ("rosterql_projector_events_total", "counter"),
+        ("rosterql_projector_parked_events_total", "counter"),
+        ("rosterql_projector_errors_total", "counter"),
+        ("rosterql_cache_requests_total", "counter"),
+        ("rosterql_commands_total", "counter"),
+        ("rosterql_rate_limited_total", "counter"),
+        ("rosterql_write_admission_waits_total", "counter"),
+        ("rosterql_projector_lag_seconds", "gauge"),
+        ("rosterql_projector_leader", "gauge"),
+        ("rosterql_projector_position", "gauge"),
+        ("rosterql_websocket_connections", "gauge"),
+        ("rosterql_http_requests_in_flight", "gauge"),
+        (
+            "rosterql_write_admission_wait_duration_seconds",
+            "histogram",
+        ),
+    ];
+    for (name, kind) in present {
+        assert!(
+            metrics.contains(&format!("# HELP {name} ")),
+            "{name} undescribed:\n{metrics}"
+        );
+        assert!(
+            metrics.contains(&format!("# TYPE {name} {kind}")),
+            "{name} not a {kind}"
+        );
+    }
+    let renames = [("command", "renameUser"), ("outcome", "OK")];
+    assert!(metrics.contains("rosterql_commands_total{"), "{metrics}");
+    assert_eq!(counter(&metrics, "rosterql_commands_total", &renames), 0.0);
+    assert!(
+        metrics.contains(r#"rosterql_cache_requests_total{outcome="hit"} 0"#),
+        "{metrics}"
+    );
+}
+
 pub(super) fn trials() -> Vec<Trial> {
     on_both_databases!(
         the_first_scrape_shows_what_happened_before_it,
         requests_commands_and_cache_lookups_are_counted_exactly,
+        every_series_is_described_and_present_from_the_first_scrape,
     )
 }
