@@ -2,6 +2,7 @@
 //! counters of requests, commands and cache hits and misses.
 
 use libtest_mimic::Trial;
+use regex::Regex;
 use serde_json::json;
 
 use super::{USER_BY_ID, content_type};
@@ -94,7 +95,8 @@ async fn requests_commands_and_cache_lookups_are_counted_exactly(database: TestD
 }
 
 /// Before anything has happened, the first scrape of a new process already has every series
-/// a dashboard or an alert binds to, each with its help and type.
+/// a dashboard or an alert binds to, each with its help and type; and the dashboard and the
+/// alert rules shipped in docs/ name no other.
 async fn every_series_is_described_and_present_from_the_first_scrape(database: TestDatabase) {
     let app = TestApp::spawn_process(database, &[]).await;
     let metrics = scrape(&app).await;
@@ -125,6 +127,28 @@ async fn every_series_is_described_and_present_from_the_first_scrape(database: T
             metrics.contains(&format!("# TYPE {name} {kind}")),
             "{name} not a {kind}"
         );
+    }
+    // The dashboard and the alert rules in docs/ name only series that exist (those labelled
+    // by request once there has been one: the first scrape).
+    let metrics = scrape(&app).await;
+    let docs = [
+        include_str!("../../../docs/grafana-dashboard.json"),
+        include_str!("../../../docs/prometheus-alerts.yml"),
+    ];
+    let named = Regex::new(r"rosterql_[a-z_]+").expect("a pattern");
+    for doc in docs {
+        for found in named.find_iter(doc) {
+            let name = found.as_str();
+            let series = ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|suffix| name.strip_suffix(suffix))
+                .unwrap_or(name);
+            let described = format!("# HELP {series} ");
+            assert!(
+                metrics.contains(&described),
+                "docs/ name {name}, which is not exported"
+            );
+        }
     }
     let renames = [("command", "renameUser"), ("outcome", "OK")];
     assert!(metrics.contains("rosterql_commands_total{"), "{metrics}");
