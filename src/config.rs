@@ -208,6 +208,16 @@ pub struct Config {
         global = true
     )]
     pub parked_events_readiness: ParkedEventsReadiness,
+    /// How long anyone (a CDN, a browser) may keep the answer to a query sent without a
+    /// token or consistency token that ran without an error (`Cache-Control: public`); 0
+    /// keeps none.
+    #[arg(
+        long,
+        env = "ROSTERQL_PUBLIC_MAX_AGE",
+        default_value = "5s",
+        global = true
+    )]
+    pub public_max_age: humantime::Duration,
     /// After SIGTERM or Ctrl-C, how long the instance goes on serving with `/readyz` at
     /// 503 before it stops accepting, so a load balancer has time to stop sending to it.
     #[arg(
@@ -463,6 +473,7 @@ impl Config {
             leader_retry: Duration::from_secs(1).into(),
             max_projection_lag: Duration::from_secs(30).into(),
             parked_events_readiness: ParkedEventsReadiness::Degraded,
+            public_max_age: Duration::from_secs(5).into(),
             shutdown_delay: Duration::ZERO.into(),
             shutdown_timeout: Duration::from_secs(10).into(),
             database_timeout: Duration::from_secs(5).into(),
@@ -568,6 +579,11 @@ impl Config {
             "ROSTERQL_MAX_PROJECTION_LAG (--max-projection-lag)",
             *self.max_projection_lag,
             MAX_PROJECTION_LAG,
+        )?;
+        within(
+            "ROSTERQL_PUBLIC_MAX_AGE (--public-max-age)",
+            *self.public_max_age,
+            PUBLIC_MAX_AGE,
         )?;
         within(
             "ROSTERQL_SHUTDOWN_DELAY (--shutdown-delay)",
@@ -698,6 +714,7 @@ const CHANGE_BUFFER: RangeInclusive<usize> = 1..=1 << 20;
 const CACHE_CAPACITY: RangeInclusive<u64> = 1..=100_000_000;
 const LEADER_RETRY: RangeInclusive<Duration> =
     Duration::from_millis(10)..=Duration::from_secs(10 * 60);
+const PUBLIC_MAX_AGE: RangeInclusive<Duration> = Duration::ZERO..=Duration::from_secs(3600);
 const SHUTDOWN_DELAY: RangeInclusive<Duration> = Duration::ZERO..=Duration::from_secs(10 * 60);
 const SHUTDOWN_TIMEOUT: RangeInclusive<Duration> =
     Duration::from_millis(100)..=Duration::from_secs(10 * 60);

@@ -154,6 +154,7 @@ impl Application {
             execution_timeout: config.execution_timeout.into(),
             rate_limit_mutations: config.rate_limit_mutations,
             rate_limit_anonymous_reads: config.rate_limit_anonymous_reads,
+            public_max_age: config.public_max_age.into(),
         };
         let schema = graphql::build_schema(services, config.introspection, config.query_limits());
         let state = HttpState::new(

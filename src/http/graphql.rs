@@ -1,7 +1,9 @@
 //! GraphQL over HTTP: `POST /graphql` and `GET /graphql`. A request is read (a query
 //! string, or an `application/json` body of at most the configured size), checked, run
-//! within the execution timeout and answered in the media type the client accepts.
+//! within the execution timeout and answered in the media type the client accepts, with the
+//! `Cache-Control` its caller and outcome allow.
 
+use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, Response as GraphQLResponse};
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -9,10 +11,14 @@ use axum::http::Method;
 use axum::http::request::Parts;
 use axum::response::Response;
 
+use super::cache_control::{Asked, Caching};
 use super::negotiation::{MediaType, is_json_body};
+use super::operation_type::selects;
 use super::preflight::{Refusal, preflight};
 use super::reply::reply;
 use super::{HttpState, idempotency_key};
+use crate::auth::Caller;
+use crate::event_log::Position;
 use crate::graphql::ClientError;
 
 pub(super) async fn handle(State(state): State<HttpState>, request: Request) -> Response {
@@ -34,6 +40,13 @@ pub(super) async fn handle(State(state): State<HttpState>, request: Request) -> 
         BatchRequest::Batch(requests) => Some(requests.len()),
     };
     let request_id = context.request_id.clone();
+    let asked = Asked {
+        with_token: !matches!(context.caller, Caller::Anonymous),
+        with_consistency_token: context.read_at_least != Position::ORIGIN,
+        mutation: batch
+            .iter_mut()
+            .any(|request| selects(request, OperationType::Mutation)),
+    };
     let execution = state.schema.execute_batch(batch.data(context));
     let response = match tokio::time::timeout(state.execution_timeout, execution).await {
         Ok(response) => response,
@@ -43,7 +56,9 @@ pub(super) async fn handle(State(state): State<HttpState>, request: Request) -> 
             out_of_time(&state, operations)
         }
     };
-    reply(media, &response)
+    let mut answer = reply(media, &response);
+    Caching::of(asked, &response, state.public_max_age.as_secs()).apply(&mut answer);
+    answer
 }
 
 /// The GraphQL request in the query string (GET) or the body (POST), with the body's hash

@@ -3,6 +3,7 @@
 //! Every GraphQL request passes one [`preflight`] that turns it into a request context or a
 //! refusal; the handlers hold no database handles (readiness is a service of its own).
 
+mod cache_control;
 mod caller_key;
 mod documents;
 mod graphiql;
@@ -62,6 +63,7 @@ pub struct Shared {
     max_batch: usize,
     max_body_bytes: usize,
     execution_timeout: Duration,
+    public_max_age: Duration,
 }
 
 /// What one GraphQL request over HTTP may be and take.
@@ -79,6 +81,8 @@ pub struct RequestLimits {
     pub rate_limit_mutations: Rate,
     /// The budget of each client address's operations without a token.
     pub rate_limit_anonymous_reads: Rate,
+    /// How long anyone may keep an anonymous query's answer (0: nobody).
+    pub public_max_age: Duration,
 }
 
 impl HttpState {
@@ -101,6 +105,7 @@ impl HttpState {
             max_batch: limits.max_batch,
             max_body_bytes: limits.max_body_bytes,
             execution_timeout: limits.execution_timeout,
+            public_max_age: limits.public_max_age,
             websockets: WebSockets::new(websocket),
             rate_limits: RateLimits::new(
                 limits.rate_limit_mutations,

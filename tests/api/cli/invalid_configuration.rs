@@ -42,6 +42,7 @@ fn zero_or_absurd_sizes_and_intervals_are_refused_at_start() {
         ("ROSTERQL_MAX_PROJECTION_LAG", "0s"),
         ("ROSTERQL_MAX_PROJECTION_LAG", "1year"),
         ("ROSTERQL_SHUTDOWN_DELAY", "1year"),
+        ("ROSTERQL_PUBLIC_MAX_AGE", "1day"),
         ("ROSTERQL_SHUTDOWN_TIMEOUT", "0s"),
         ("ROSTERQL_SHUTDOWN_TIMEOUT", "1year"),
         ("ROSTERQL_DATABASE_TIMEOUT", "0s"),

@@ -4,6 +4,7 @@
 
 use libtest_mimic::Trial;
 
+mod caching;
 mod conformance;
 mod graphql_over_http;
 mod limits;
@@ -17,6 +18,7 @@ mod timeouts;
 pub(crate) fn trials() -> Vec<Trial> {
     [
         routes::trials(),
+        caching::trials(),
         metrics::trials(),
         graphql_over_http::trials(),
         limits::trials(),

@@ -177,7 +177,7 @@ impl TestApp {
 
     /// Sends `request` to the server: its response, whatever the status. A request it did
     /// not answer fails the test, saying whether the server exited.
-    async fn send(&self, request: reqwest::RequestBuilder) -> reqwest::Response {
+    pub(crate) async fn send(&self, request: reqwest::RequestBuilder) -> reqwest::Response {
         match request.send().await {
             Ok(response) => response,
             Err(error) => match self.exited() {
