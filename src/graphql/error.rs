@@ -32,6 +32,7 @@ pub enum ErrorCode {
     ServiceUnavailable,
     TooManySubscriptions,
     RateLimited,
+    PersistedQueryNotFound,
     InternalServerError,
 }
 
@@ -49,6 +50,7 @@ impl ErrorCode {
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::TooManySubscriptions => "TOO_MANY_SUBSCRIPTIONS",
             Self::RateLimited => "RATE_LIMITED",
+            Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -254,8 +256,11 @@ impl From<&Refusal> for ClientError {
             | Refusal::BatchTooLarge(_)
             | Refusal::BadIdempotencyKey
             | Refusal::IdempotencyKeyOnBatch
-            | Refusal::BadConsistencyToken => {
-                Self::new(ErrorCode::BadUserInput, refusal.to_string())
+            | Refusal::BadConsistencyToken
+            | Refusal::PersistedQueryMismatch
+            | Refusal::BadPersistedQuery => Self::new(ErrorCode::BadUserInput, refusal.to_string()),
+            Refusal::PersistedQueryNotFound => {
+                Self::new(ErrorCode::PersistedQueryNotFound, refusal.to_string())
             }
             Refusal::BadToken(error) => error.into(),
             Refusal::RateLimited(limited) => Self::new(ErrorCode::RateLimited, refusal.to_string())

@@ -30,6 +30,9 @@ pub(super) async fn handle(State(state): State<HttpState>, request: Request) -> 
         Ok(read) => read,
         Err(refusal) => return refusal.reply(media),
     };
+    if let Err(refusal) = state.persisted_queries.resolve(&mut batch) {
+        return refusal.reply(media);
+    }
     state.documents.attach(&mut batch);
     let context = match preflight(&state, &parts, &mut batch, body_hash).await {
         Ok(context) => context,
@@ -61,7 +64,8 @@ pub(super) async fn handle(State(state): State<HttpState>, request: Request) -> 
     answer
 }
 
-/// The GraphQL request in the query string (GET) or the body (POST), with the body's hash
+/// The GraphQL request in the query string (GET) or the body (POST) (its query text may
+/// still be a persisted query's hash: see [`PersistedQueries`](super::persisted_queries)), with the body's hash
 /// when an idempotency key comes with it. The limit on the body is applied here rather than
 /// by a layer, so that an oversized body gets a GraphQL error like every other refusal,
 /// whether or not it announced its length.
@@ -89,10 +93,6 @@ async fn read(
             Refusal::Unreadable
         })?
     };
-    // The parser reads a missing `query` as an empty one: that is no GraphQL request.
-    if batch.iter().any(|request| request.query.is_empty()) {
-        return Err(Refusal::Unreadable);
-    }
     Ok((batch, body_hash))
 }
 

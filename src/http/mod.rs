@@ -14,6 +14,7 @@ mod metric_catalogue;
 mod metrics;
 mod negotiation;
 mod operation_type;
+mod persisted_queries;
 mod preflight;
 mod rate_limits;
 mod reply;
@@ -34,6 +35,7 @@ use axum::middleware;
 use axum::routing::get;
 
 use self::documents::Documents;
+use self::persisted_queries::PersistedQueries;
 use self::rate_limits::RateLimits;
 use self::websocket::WebSockets;
 use crate::app::{Draining, Readiness};
@@ -54,6 +56,7 @@ pub struct Shared {
     progress: ReadProgress,
     readiness: Readiness,
     documents: Documents,
+    persisted_queries: PersistedQueries,
     websockets: WebSockets,
     rate_limits: Arc<RateLimits>,
     /// Shutdown: counts what is open, and closes WebSockets once it starts.
@@ -102,6 +105,7 @@ impl HttpState {
             progress,
             readiness,
             documents: Documents::new(limits.max_query_bytes),
+            persisted_queries: PersistedQueries::new(),
             max_batch: limits.max_batch,
             max_body_bytes: limits.max_body_bytes,
             execution_timeout: limits.execution_timeout,

@@ -63,6 +63,14 @@ pub enum Refusal {
     IdempotencyKeyOnBatch,
     #[error("X-Consistency-Token is not a consistency token")]
     BadConsistencyToken,
+    #[error("PersistedQueryNotFound")]
+    PersistedQueryNotFound,
+    #[error("the query's SHA-256 is not the sha256Hash of extensions.persistedQuery")]
+    PersistedQueryMismatch,
+    #[error(
+        "extensions.persistedQuery must be {{\"version\": 1, \"sha256Hash\": \"<64 hex digits>\"}}"
+    )]
+    BadPersistedQuery,
     #[error(transparent)]
     ReadSideBehind(QueryError),
 }
@@ -97,7 +105,11 @@ impl Refusal {
             Self::BatchTooLarge(_)
             | Self::BadIdempotencyKey
             | Self::IdempotencyKeyOnBatch
-            | Self::BadConsistencyToken => StatusCode::BAD_REQUEST,
+            | Self::BadConsistencyToken
+            | Self::PersistedQueryMismatch
+            | Self::BadPersistedQuery => StatusCode::BAD_REQUEST,
+            // As Apollo's clients expect it: they send the query text next.
+            Self::PersistedQueryNotFound => StatusCode::OK,
             Self::BadToken(_) => StatusCode::UNAUTHORIZED,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::ReadSideBehind(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -112,6 +124,7 @@ impl Refusal {
         let body = async_graphql::Response::from_errors(vec![error.into_server_error()]);
         let mut response = reply_with(media, status, &body.into());
         let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         match self {
             Self::MutationOverGet => {
                 headers.insert(header::ALLOW, HeaderValue::from_static("POST"));

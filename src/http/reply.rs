@@ -85,7 +85,8 @@ fn status_of(response: &GraphQLResponse) -> StatusCode {
             | ErrorCode::NotFound
             | ErrorCode::VersionConflict
             | ErrorCode::AlreadyExists
-            | ErrorCode::IdempotencyKeyReused,
+            | ErrorCode::IdempotencyKeyReused
+            | ErrorCode::PersistedQueryNotFound,
         )
         | None => StatusCode::BAD_REQUEST,
     }

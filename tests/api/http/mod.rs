@@ -10,6 +10,7 @@ mod graphql_over_http;
 mod limits;
 mod metrics;
 mod negotiation;
+mod persisted_queries;
 mod query_limits;
 mod rate_limits;
 mod routes;
@@ -19,6 +20,7 @@ pub(crate) fn trials() -> Vec<Trial> {
     [
         routes::trials(),
         caching::trials(),
+        persisted_queries::trials(),
         metrics::trials(),
         graphql_over_http::trials(),
         limits::trials(),
