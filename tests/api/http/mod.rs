@@ -4,6 +4,7 @@
 
 use libtest_mimic::Trial;
 
+mod browser;
 mod caching;
 mod conformance;
 mod graphql_over_http;
@@ -20,6 +21,7 @@ pub(crate) fn trials() -> Vec<Trial> {
     [
         routes::trials(),
         caching::trials(),
+        browser::trials(),
         persisted_queries::trials(),
         metrics::trials(),
         graphql_over_http::trials(),
