@@ -12,6 +12,7 @@
 
 mod announcement;
 mod apply;
+mod batch;
 mod checkpoint;
 mod follower;
 mod held_back;
