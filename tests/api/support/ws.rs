@@ -72,6 +72,18 @@ impl WsClient {
         Self { socket }
     }
 
+    /// Lets the receive window of a socket opened with a small receive buffer grow again, so
+    /// that what the server queued while it was small is read at loopback speed: through a
+    /// window of a few bytes, a backlog of hundreds of kilobytes takes minutes, and the
+    /// server's system may give up on delivering it first.
+    pub(crate) fn widen_receive_buffer(&self) {
+        if let MaybeTlsStream::Plain(tcp) = self.socket.get_ref() {
+            socket2::SockRef::from(tcp)
+                .set_recv_buffer_size(4 << 20)
+                .expect("a receive buffer size");
+        }
+    }
+
     /// Opens a `graphql-transport-ws` socket and completes `connection_init` with `token`.
     pub(crate) async fn connect(app: &TestApp, token: Option<&str>) -> Self {
         Self::connect_with(app, "graphql-transport-ws", token).await
