@@ -3,14 +3,15 @@
 //!
 //! The parked list starts over: an event that still cannot be applied is parked again at
 //! once (with its aggregate's later ones), one that can now is applied. Nobody waits on a
-//! rebuild's batches, so nothing is retried. The checkpoint does not move back: the new
-//! tables are brought up to it before they replace the old ones, and the swap is announced
-//! as a rebuild, so every instance drops its cache and its listeners catch up from where
-//! they were (no change is lost or repeated).
+//! rebuild's batches, so nothing is retried. The new tables get everything the log has
+//! settled, so the checkpoint ends where they end: never behind the old one in the same
+//! log (and anywhere when the old one counted in another log). The swap is announced as a
+//! rebuild, so every instance drops its cache and its listeners catch up from where they
+//! were (no change is lost or repeated).
 //!
 //! - Postgres ([`shadow`]): new tables in a schema of their own, built batch by batch while
-//!   the projector goes on, indexed once full, caught up with what the projector applied
-//!   meanwhile, then swapped in under the checkpoint's lock in one short transaction.
+//!   the projector goes on, indexed once full, caught up with what was appended meanwhile,
+//!   then swapped in under the checkpoint's lock in one short transaction.
 //! - SQLite: one transaction that empties the tables and replays the log. SQLite has one
 //!   writer: readers keep their snapshot of the old tables until it commits, writers wait.
 
