@@ -16,7 +16,7 @@ pub use appended::{APPENDED_CHANNEL, relay_commits};
 pub use cluster::HorizonHolder;
 pub use position::Position;
 
-pub use reader::{Batch, EventLog, Lag, ReadEvent, UnreadableEvent};
+pub use reader::{Batch, EventLog, Lag, ReadEvent, UnreadableEvent, position_and_aggregate};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

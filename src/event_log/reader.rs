@@ -98,6 +98,14 @@ pub struct UnreadableEvent {
 /// One event as read: decoded, or not readable by this version.
 pub type ReadEvent = Result<RecordedEvent, UnreadableEvent>;
 
+/// Where `event` stands in the log, and its aggregate: what a row says, readable or not.
+pub fn position_and_aggregate(event: &ReadEvent) -> (Position, Uuid) {
+    match event {
+        Ok(recorded) => (recorded.position, recorded.aggregate_id),
+        Err(unreadable) => (unreadable.position, unreadable.aggregate_id),
+    }
+}
+
 /// How far a reader at some position trails the log.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Lag {

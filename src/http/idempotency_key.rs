@@ -17,7 +17,7 @@ pub(super) fn present(headers: &HeaderMap) -> bool {
     headers.contains_key(IDEMPOTENCY_KEY)
 }
 
-/// The SHA-256 of a request body, in hex.
+/// The SHA-256 of a request body (or a persisted query's text), in hex.
 pub(super) fn body_hash(body: &[u8]) -> String {
     format!("{:x}", Sha256::digest(body))
 }

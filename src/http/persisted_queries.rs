@@ -6,8 +6,8 @@
 
 use async_graphql::{BatchRequest, Request, Value};
 use moka::sync::Cache;
-use sha2::{Digest, Sha256};
 
+use super::idempotency_key::body_hash;
 use super::preflight::Refusal;
 
 /// The most bytes of query text kept by hash.
@@ -55,7 +55,7 @@ impl PersistedQueries {
                 .ok_or(Refusal::PersistedQueryNotFound)?;
             return Ok(());
         }
-        if hex_sha256(&request.query) != hash {
+        if body_hash(request.query.as_bytes()) != hash {
             return Err(Refusal::PersistedQueryMismatch);
         }
         self.by_hash.insert(hash, request.query.clone());
@@ -78,13 +78,6 @@ fn hash_of(persisted: &Value) -> Option<String> {
     };
     let well_formed = hash.len() == 64 && hash.bytes().all(|byte| byte.is_ascii_hexdigit());
     (version == Some(VERSION) && well_formed).then(|| hash.to_ascii_lowercase())
-}
-
-fn hex_sha256(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
 }
 
 #[cfg(test)]
@@ -110,7 +103,7 @@ mod tests {
     #[test]
     fn a_hash_is_found_once_its_text_was_sent_with_it() {
         let queries = PersistedQueries::new();
-        let hash = hex_sha256(QUERY);
+        let hash = body_hash(QUERY.as_bytes());
         assert!(matches!(
             queries.resolve(&mut with_hash("", &hash)),
             Err(Refusal::PersistedQueryNotFound)
@@ -127,7 +120,7 @@ mod tests {
     #[test]
     fn a_text_that_is_not_its_hash_or_a_malformed_hash_is_refused() {
         let queries = PersistedQueries::new();
-        let other = hex_sha256("{ other }");
+        let other = body_hash(b"{ other }");
         assert!(matches!(
             queries.resolve(&mut with_hash(QUERY, &other)),
             Err(Refusal::PersistedQueryMismatch)

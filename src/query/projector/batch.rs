@@ -10,7 +10,7 @@ use super::parked::{self, Parking};
 use super::recovery::{MAX_ATTEMPTS, Recovery};
 use super::{Projector, Step, StepError, apply_all, checkpoint};
 use crate::db;
-use crate::event_log::{Position, ReadEvent, RecordedEvent};
+use crate::event_log::{Position, ReadEvent, RecordedEvent, position_and_aggregate};
 
 impl Projector {
     /// Applies `events` (read after `from`) as one batch: the checkpoint, the rows, the
@@ -67,10 +67,7 @@ impl Projector {
         error: String,
         recovery: &mut Recovery,
     ) -> Result<Step, StepError> {
-        let (at, aggregate_id) = match &event {
-            Ok(recorded) => (recorded.position, recorded.aggregate_id),
-            Err(unreadable) => (unreadable.position, unreadable.aggregate_id),
-        };
+        let (at, aggregate_id) = position_and_aggregate(&event);
         let already_parked = parked::aggregates_among(&self.read_db, [aggregate_id])
             .await?
             .contains(&aggregate_id);

@@ -18,7 +18,7 @@ use super::announcement::Announcement;
 use super::parked::{self, Parking};
 use super::{apply, checkpoint};
 use crate::db;
-use crate::event_log::{EventLog, Position, ReadEvent};
+use crate::event_log::{EventLog, Position, ReadEvent, position_and_aggregate};
 
 /// What a retry did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,10 +57,7 @@ pub async fn retry_parked(
     let mut applied = Vec::new();
     let mut failed_again = Vec::new();
     for event in &events {
-        let (at, aggregate_id) = match event {
-            Ok(recorded) => (recorded.position, recorded.aggregate_id),
-            Err(unreadable) => (unreadable.position, unreadable.aggregate_id),
-        };
+        let (at, aggregate_id) = position_and_aggregate(event);
         if failed_aggregates.contains(&aggregate_id) {
             continue;
         }
