@@ -7,11 +7,10 @@
 //! `CI=true` it fails instead.
 
 use std::path::Path;
-use std::process::Command;
 
 use libtest_mimic::Trial;
 
-use crate::support::{Backend, TestApp, TestDatabase, needs_tool, on_both_databases};
+use crate::support::{Backend, TestApp, TestDatabase, needs_tool, on_both_databases, run_node};
 
 const PACKAGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance/browser");
 const SCRIPT: &str = "graphiql.mjs";
@@ -36,24 +35,13 @@ async fn graphiql_runs_a_query_a_mutation_and_a_subscription_in_chromium(databas
     };
     let app = TestApp::spawn_on(database, |_| {}).await;
     let screenshot = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("graphiql-{backend}.png"));
-    let mut node = Command::new("node");
-    node.arg(SCRIPT)
-        .current_dir(PACKAGE)
-        .env("ROSTERQL_HTTP", &app.address)
-        .env("ROSTERQL_ADMIN_TOKEN", &app.admin)
-        .env("ROSTERQL_SCREENSHOT", &screenshot)
-        .env("CHROMIUM", CHROMIUM);
-    let output = tokio::task::spawn_blocking(move || node.output())
-        .await
-        .expect("the blocking task")
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "{SCRIPT} failed ({}):\n{stdout}\n{stderr}",
-        output.status
-    );
+    let env = [
+        ("ROSTERQL_HTTP", app.address.as_ref()),
+        ("ROSTERQL_ADMIN_TOKEN", app.admin.as_ref()),
+        ("ROSTERQL_SCREENSHOT", screenshot.as_os_str()),
+        ("CHROMIUM", CHROMIUM.as_ref()),
+    ];
+    let stdout = run_node(PACKAGE, SCRIPT, &env).await;
     for step in [
         "ok: the page opens on the starter document",
         "ok: a query runs",

@@ -24,6 +24,6 @@ pub(crate) use harness::{Backend, needs_tool, on_both_databases, on_postgres, wi
 pub(crate) use listener::{FollowingListener, ListenerRecord, SeenChange};
 pub(crate) use metrics::counter;
 pub(crate) use process::{
-    refused_at_start, refused_at_start_unsetting, rosterql_output, run_rosterql,
+    refused_at_start, refused_at_start_unsetting, rosterql_output, run_node, run_rosterql,
 };
 pub(crate) use ws::{Frame, WsClient};

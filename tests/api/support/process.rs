@@ -3,6 +3,7 @@
 //! configuration from the environment, an exit of its own. And the binary run once, as an
 //! operator runs `rosterql migrate` or `rosterql rebuild-projections`, or refusing to start.
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -280,4 +281,26 @@ impl SharedChild {
     fn lock(&self) -> MutexGuard<'_, Child> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Runs `node script` in the npm package at `package` with `env`, on a blocking thread; it
+/// must succeed. Returns what it printed.
+pub(crate) async fn run_node(package: &str, script: &str, env: &[(&str, &OsStr)]) -> String {
+    let mut node = Command::new("node");
+    node.arg(script).current_dir(package);
+    for (name, value) in env {
+        node.env(name, value);
+    }
+    let output = tokio::task::spawn_blocking(move || node.output())
+        .await
+        .expect("the blocking task")
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{script} failed ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
+    stdout
 }

@@ -4,12 +4,11 @@
 //! with `CI=true` it fails instead.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use libtest_mimic::Trial;
 
-use crate::support::{TestApp, TestDatabase, on_both_databases};
+use crate::support::{TestApp, TestDatabase, on_both_databases, run_node};
 
 const PACKAGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance/ws");
 const SCRIPT: &str = "graphql-ws-client.mjs";
@@ -32,23 +31,13 @@ async fn the_graphql_ws_client_subscribes_receives_a_change_and_completes(databa
         config.websocket.ping_interval = Duration::from_millis(200).into();
     })
     .await;
-    let mut node = Command::new("node");
-    node.arg(SCRIPT)
-        .current_dir(PACKAGE)
-        .env("ROSTERQL_HTTP", &app.address)
-        .env("ROSTERQL_WS", app.ws_url())
-        .env("ROSTERQL_ADMIN_TOKEN", &app.admin);
-    let output = tokio::task::spawn_blocking(move || node.output())
-        .await
-        .expect("the blocking task")
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "{SCRIPT} failed ({}):\n{stdout}\n{stderr}",
-        output.status
-    );
+    let ws_url = app.ws_url();
+    let env = [
+        ("ROSTERQL_HTTP", app.address.as_ref()),
+        ("ROSTERQL_WS", ws_url.as_ref()),
+        ("ROSTERQL_ADMIN_TOKEN", app.admin.as_ref()),
+    ];
+    let stdout = run_node(PACKAGE, SCRIPT, &env).await;
     assert!(
         stdout.contains("ok: the subscription completes"),
         "{stdout}"
